@@ -1,0 +1,152 @@
+package jdm.block.dev;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import jdm.block.Bio;
+import jdm.block.BlkStatus;
+import jdm.block.BlockDevice;
+
+/**
+ * A backing file as a block device, like the kernel's loop driver: positional FileChannel I/O (no shared position,
+ * no lock), FLUSH and FUA as fdatasync, DISCARD as a punched hole, WRITE_ZEROES as a punched hole or, with NOUNMAP,
+ * a zeroed range; where the file system lacks those, zeros are written. Bios complete in the submitting thread.
+ * The size is the file's at open, rounded down to whole sectors.
+ */
+public final class FileDevice implements BlockDevice {
+    private static final int ZERO_CHUNK = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZERO_CHUNK).asReadOnlyBuffer();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final Fallocate fallocate;
+    private final long sizeSectors;
+    private final boolean readOnly;
+
+    private FileDevice(Path path, FileChannel channel, Fallocate fallocate, long sizeSectors, boolean readOnly) {
+        this.path = path;
+        this.channel = channel;
+        this.fallocate = fallocate;
+        this.sizeSectors = sizeSectors;
+        this.readOnly = readOnly;
+    }
+
+    /** Opens an existing file; read-only opens it for reading only and fails every write with EPERM. */
+    public static FileDevice open(Path path, boolean readOnly) throws IOException {
+        FileChannel ch = readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try {
+            long size = ch.size() >>> Bio.SECTOR_SHIFT;
+            return new FileDevice(path, ch, readOnly ? null : Fallocate.open(path), size, readOnly);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    @Override
+    public String name() {
+        return path.toString();
+    }
+
+    @Override
+    public long sizeSectors() {
+        return sizeSectors;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    @Override
+    public void submitBio(Bio bio) {
+        BlkStatus s;
+        try {
+            s = execute(bio);
+        } catch (IOException e) {
+            s = e.getMessage() != null && e.getMessage().contains("No space left") ? BlkStatus.NOSPC : BlkStatus.IOERR;
+        }
+        bio.endio(s);
+    }
+
+    private BlkStatus execute(Bio bio) throws IOException {
+        if (bio.op().isWrite() && readOnly) {
+            return BlkStatus.PERM;
+        }
+        long pos = bio.sector() << Bio.SECTOR_SHIFT;
+        long len = (long) bio.sectors() << Bio.SECTOR_SHIFT;
+        switch (bio.op()) {
+            case READ -> read(bio.data().duplicate(), pos);
+            case WRITE -> write(bio.data().duplicate(), pos);
+            case FLUSH -> channel.force(false);
+            case DISCARD -> {
+                // Discard is advisory: where holes cannot be punched the old data simply stays.
+                if (fallocate != null) {
+                    fallocate.apply(Fallocate.PUNCH_HOLE | Fallocate.KEEP_SIZE, pos, len);
+                }
+            }
+            case WRITE_ZEROES -> writeZeroes(pos, len, (bio.flags() & Bio.NOUNMAP) != 0);
+        }
+        if (bio.fua() && bio.op().isWrite()) {
+            channel.force(false);
+        }
+        return BlkStatus.OK;
+    }
+
+    private void read(ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            int n = channel.read(buf, pos);
+            if (n < 0) { // past the end of a file that shrank under us: reads as zeros, like a hole
+                while (buf.hasRemaining()) {
+                    buf.put((byte) 0);
+                }
+                return;
+            }
+            pos += n;
+        }
+    }
+
+    private void write(ByteBuffer buf, long pos) throws IOException {
+        while (buf.hasRemaining()) {
+            pos += channel.write(buf, pos);
+        }
+    }
+
+    private void writeZeroes(long pos, long len, boolean noUnmap) throws IOException {
+        if (fallocate != null) {
+            int mode = (noUnmap ? Fallocate.ZERO_RANGE : Fallocate.PUNCH_HOLE) | Fallocate.KEEP_SIZE;
+            if (fallocate.apply(mode, pos, len) == 0) {
+                return;
+            }
+        }
+        for (long done = 0; done < len; ) {
+            int n = (int) Math.min(ZERO_CHUNK, len - done);
+            write(ZEROS.duplicate().limit(n), pos + done);
+            done += n;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing a file we only read or wrote through positional calls loses nothing
+        }
+        if (fallocate != null) {
+            fallocate.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FileDevice[" + path + ", " + sizeSectors + " sectors" + (readOnly ? ", ro" : "") + "]";
+    }
+}
