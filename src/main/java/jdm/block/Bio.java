@@ -162,17 +162,38 @@ public final class Bio {
         }
         int left = (int) REMAINING.getAndAdd(this, -1) - 1;
         if (left == 0) {
-            if (endIo != null) {
-                endIo.bioEndIo(this);
-            }
+            complete(this);
         } else if (left < 0) {
             throw new IllegalStateException("bio ended more often than it was chained: " + this);
         }
     }
 
+    /**
+     * Runs end-io callbacks without recursion: a bio that ends inside another's callback on this thread (a clone
+     * ending its parent, through a deep stack) is queued and called back by the outermost loop, as bio_endio's
+     * loop over chained bios.
+     */
+    private static void complete(Bio b) {
+        Pending p = PENDING.get().done;
+        if (p.active) {
+            p.add(b);
+            return;
+        }
+        p.active = true;
+        try {
+            do {
+                if (b.endIo != null) {
+                    b.endIo.bioEndIo(b);
+                }
+            } while ((b = p.poll()) != null);
+        } finally {
+            p.active = false;
+        }
+    }
+
     /** Submits the bio to its device; stacked submissions are queued and run by the outermost call (see class). */
     public void submit() {
-        Pending p = PENDING.get();
+        Pending p = PENDING.get().submit;
         if (p.active) {
             p.add(this);
             return;
@@ -203,7 +224,7 @@ public final class Bio {
      * inside a device's submitBio (the bio would wait on the queue its own caller runs).
      */
     public BlkStatus submitAndWait() {
-        if (PENDING.get().active) {
+        if (PENDING.get().submit.active) {
             throw new IllegalStateException("submitAndWait inside a submission");
         }
         Thread waiter = Thread.currentThread();
@@ -236,9 +257,18 @@ public final class Bio {
                 + (flags != 0 ? " flags=" + flags : "") + ")";
     }
 
-    private static final ThreadLocal<Pending> PENDING = ThreadLocal.withInitial(Pending::new);
+    private static final ThreadLocal<PerThread> PENDING = ThreadLocal.withInitial(PerThread::new);
 
-    /** The on-stack bio list: a FIFO threaded through {@link Bio#next}. */
+    /** This thread's bios waiting to be submitted and bios waiting for their end-io callback. */
+    private static final class PerThread {
+        final Pending submit = new Pending();
+        final Pending done = new Pending();
+    }
+
+    /**
+     * An on-stack bio list: a FIFO threaded through {@link Bio#next}. A bio is on at most one list at a time: it
+     * leaves the submit list before its device sees it, and joins the done list only once it has ended.
+     */
     private static final class Pending {
         boolean active;
         Bio head;
