@@ -1,0 +1,66 @@
+package jdm.dm.target;
+
+import jdm.block.Bio;
+import jdm.dm.DeviceVisitor;
+import jdm.dm.DmDev;
+import jdm.dm.DmException;
+import jdm.dm.MapResult;
+import jdm.dm.StatusType;
+import jdm.dm.Target;
+import jdm.dm.TargetArgs;
+import jdm.dm.TargetType;
+
+/**
+ * linear: maps the target's range onto one device from a start sector (drivers/md/dm-linear.c,
+ * Documentation/admin-guide/device-mapper/linear.rst).
+ *
+ * <pre>linear &lt;dev_path&gt; &lt;offset&gt;</pre>
+ * Status INFO is empty; TABLE is {@code <major:minor> <offset>}.
+ */
+public final class LinearTarget implements Target {
+    public static final TargetType TYPE = new TargetType("linear", new int[] {1, 4, 0}, LinearTarget::create);
+
+    private final DmDev dev;
+    private final long startSector;
+    private final long lengthSectors;
+
+    private LinearTarget(DmDev dev, long startSector, long lengthSectors) {
+        this.dev = dev;
+        this.startSector = startSector;
+        this.lengthSectors = lengthSectors;
+    }
+
+    static Target create(TargetArgs args) throws DmException {
+        if (args.count() != 2) {
+            throw DmException.invalid("Invalid argument count");
+        }
+        long start = TargetArgs.parseSector(args.word(1));
+        if (start < 0) {
+            throw DmException.invalid("Invalid device sector");
+        }
+        return new LinearTarget(args.device(args.word(0), "Device lookup failed"), start, args.lengthSectors());
+    }
+
+    /** The device sector for a target-relative sector. */
+    static long mapSector(long startSector, long relativeSector) {
+        return startSector + relativeSector;
+    }
+
+    @Override
+    public MapResult map(Bio bio) {
+        bio.remap(dev.device(), mapSector(startSector, bio.sector()));
+        return MapResult.REMAPPED;
+    }
+
+    @Override
+    public void status(StatusType type, StringBuilder out) {
+        if (type == StatusType.TABLE) {
+            out.append(dev.name()).append(' ').append(startSector);
+        }
+    }
+
+    @Override
+    public void iterateDevices(DeviceVisitor visitor) throws DmException {
+        visitor.visit(dev, startSector, lengthSectors);
+    }
+}
