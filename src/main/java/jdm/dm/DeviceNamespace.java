@@ -82,7 +82,7 @@ public final class DeviceNamespace {
                                                      Path cwd) throws DmException, InterruptedException {
         MappedDevice md = create(name, uuid, readOnly);
         try {
-            load(name, table, cwd);
+            load(name, table, cwd, readOnly);
             md.resume();
             return md;
         } catch (DmException | InterruptedException | RuntimeException e) {
@@ -123,10 +123,15 @@ public final class DeviceNamespace {
      * Parses and builds a table and makes it the device's inactive table: the load ioctl. A bad table changes
      * nothing: the live and inactive tables stay as they were.
      */
-    public synchronized void load(String name, String text, Path cwd) throws DmException {
+    public synchronized void load(String name, String text, Path cwd, boolean readOnly) throws DmException {
         MappedDevice md = get(name);
         List<TableLine> lines = TableLine.parse(text);
-        md.load(Table.build(md, lines, registry, new Resolver(cwd), md.readOnly()));
+        md.load(Table.build(md, lines, registry, new Resolver(cwd), readOnly));
+    }
+
+    /** Loads a read-write table, as "dmsetup load" without --readonly. */
+    public void load(String name, String text, Path cwd) throws DmException {
+        load(name, text, cwd, false);
     }
 
     /** Drops the inactive table: the clear ioctl. */
@@ -259,7 +264,7 @@ public final class DeviceNamespace {
         try {
             real = p.toRealPath();
         } catch (NoSuchFileException e) {
-            throw new DmException(DmException.ENXIO, "no such file or mapped device");
+            throw new DmException(DmException.ENODEV, "no such file or mapped device");
         } catch (IOException e) {
             throw new DmException(DmException.ENXIO, e.toString());
         }

@@ -7,6 +7,7 @@ package jdm.dm;
 public final class DmException extends Exception {
     public static final int EPERM = 1;
     public static final int ENXIO = 6;
+    public static final int ENODEV = 19;
     public static final int EBUSY = 16;
     public static final int EEXIST = 17;
     public static final int EINVAL = 22;
@@ -32,6 +33,7 @@ public final class DmException extends Exception {
         return switch (errno) {
             case EPERM -> "Operation not permitted";
             case ENXIO -> "No such device or address";
+            case ENODEV -> "No such device";
             case EBUSY -> "Device or resource busy";
             case EEXIST -> "File exists";
             default -> "Invalid argument";

@@ -28,7 +28,7 @@ public final class MappedDevice implements BlockDevice {
 
     private final String name;
     private final DevT devt;
-    private final boolean readOnly;
+    private final boolean createdReadOnly;
     private volatile String uuid;
     private volatile Table live;
     private Table inactive;
@@ -46,7 +46,7 @@ public final class MappedDevice implements BlockDevice {
         this.name = name;
         this.uuid = uuid;
         this.devt = devt;
-        this.readOnly = readOnly;
+        this.createdReadOnly = readOnly;
     }
 
     @Override
@@ -66,9 +66,14 @@ public final class MappedDevice implements BlockDevice {
         return devt;
     }
 
+    /**
+     * Read-only follows the live table's mode, as the kernel's do_resume sets the disk read-only from the table;
+     * before any table, it is what the device was created with.
+     */
     @Override
     public boolean readOnly() {
-        return readOnly;
+        Table t = live;
+        return t != null ? t.readOnly() : createdReadOnly;
     }
 
     @Override
@@ -271,7 +276,7 @@ public final class MappedDevice implements BlockDevice {
         if (bio.op() != Op.FLUSH && bio.endSector() > t.sizeSectors()) {
             return BlkStatus.IOERR; // beyond the end of the device: the kernel's bio_check_eod
         }
-        if (bio.op().isWrite() && (readOnly || t.readOnly())) {
+        if (bio.op().isWrite() && t.readOnly()) {
             return BlkStatus.PERM;
         }
         return null;

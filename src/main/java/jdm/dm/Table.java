@@ -118,7 +118,7 @@ public final class Table {
         return readOnly;
     }
 
-    /** The devices the table holds, in acquisition order (dmsetup deps). */
+    /** The devices the table holds, each once, in acquisition order (dmsetup deps). */
     public List<DmDev> devices() {
         return devices;
     }
@@ -185,6 +185,12 @@ public final class Table {
         DmDev acquire(String word, String error) throws DmException {
             try {
                 DmDev d = resolver.acquire(word, readOnly, owner);
+                for (DmDev held : devices) {
+                    if (held.device() == d.device()) { // the table already holds it: open it once, as the kernel
+                        resolver.release(d);
+                        return held;
+                    }
+                }
                 devices.add(d);
                 return d;
             } catch (DmException e) {

@@ -40,7 +40,7 @@ public record TableLine(int lineNo, long startSector, long lengthSectors, String
     }
 
     /** Splits on white space; a backslash makes the next character literal (dm_split_args). */
-    static String[] splitArgs(String params) {
+    public static String[] splitArgs(String params) {
         List<String> words = new ArrayList<>();
         StringBuilder w = new StringBuilder();
         boolean inWord = false;

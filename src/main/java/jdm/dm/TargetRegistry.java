@@ -3,11 +3,11 @@ package jdm.dm;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
-import java.util.TreeMap;
+import java.util.LinkedHashMap;
 
-/** The registered target types by name: dm_register_target and dm_get_target_type. */
+/** The registered target types by name, in registration order: dm_register_target and dm_get_target_type. */
 public final class TargetRegistry {
-    private final Map<String, TargetType> types = Collections.synchronizedMap(new TreeMap<>());
+    private final Map<String, TargetType> types = Collections.synchronizedMap(new LinkedHashMap<>());
 
     /** Registers a type; a name may be registered once (the kernel's EEXIST). */
     public void register(TargetType type) {

@@ -58,7 +58,7 @@ class TableValidationTest {
             """)
     void aBadTableIsRejectedWholeWithTheKernelsReason(String what, String table, String reason) throws Exception {
         DmException e = loadFails(table.replace("\\n", "\n").replace("A", a));
-        assertThat(e.errno()).isEqualTo(reason.contains("lookup") ? DmException.ENXIO : DmException.EINVAL);
+        assertThat(e.errno()).isEqualTo(reason.contains("lookup") ? DmException.ENODEV : DmException.EINVAL);
         assertThat(e.getMessage()).contains(reason);
     }
 

@@ -10,10 +10,11 @@ public final class BuiltinTargets {
     /** A registry with every built-in target type. */
     public static TargetRegistry registry() {
         TargetRegistry r = new TargetRegistry();
+        // the kernel's order: dm_init registers error, linear, striped; dm-zero loads later
+        r.register(ErrorTarget.TYPE);
         r.register(LinearTarget.TYPE);
         r.register(StripedTarget.TYPE);
         r.register(ZeroTarget.TYPE);
-        r.register(ErrorTarget.TYPE);
         return r;
     }
 }

@@ -14,7 +14,7 @@ import jdm.dm.TargetType;
  * <pre>error</pre>
  */
 public final class ErrorTarget implements Target {
-    public static final TargetType TYPE = new TargetType("error", new int[] {1, 6, 0}, ErrorTarget::create);
+    public static final TargetType TYPE = new TargetType("error", new int[] {1, 5, 0}, ErrorTarget::create);
 
     static Target create(TargetArgs args) {
         return new ErrorTarget();

@@ -21,7 +21,7 @@ import jdm.dm.TargetType;
 public final class ZeroTarget implements Target {
     private static final byte[] ZEROS = new byte[64 << 10];
 
-    public static final TargetType TYPE = new TargetType("zero", new int[] {1, 2, 0}, ZeroTarget::create);
+    public static final TargetType TYPE = new TargetType("zero", new int[] {1, 1, 0}, ZeroTarget::create);
 
     static Target create(TargetArgs args) throws DmException {
         if (args.count() != 0) {

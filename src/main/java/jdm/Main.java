@@ -1,0 +1,17 @@
+package jdm;
+
+import jdm.cli.DmsetupCommand;
+import jdm.daemon.DaemonCommand;
+import jdm.daemon.ServeCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The jdm command: "jdm serve", "jdm daemon", "jdm dmsetup ...". */
+@Command(name = "jdm", mixinStandardHelpOptions = true, version = "jdm 0.1.0",
+        description = "User-space device-mapper served over NBD.",
+        subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+}

@@ -1,0 +1,190 @@
+package jdm.control;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import jdm.dm.DeviceNamespace;
+
+/**
+ * The control socket: a Unix domain socket on which clients (the dmsetup front end, tests, scripts) send
+ * {@link Request}s in {@link Wire} frames and get one {@link Response} frame back per request. It stands for the
+ * kernel's /dev/mapper/control: each request is one dm ioctl against the namespace ({@link DmIoctl}).
+ *
+ * <p>One virtual thread per connection; a connection may carry any number of requests, one after the other. A
+ * malformed frame gets an error reply (EINVAL, saying what is wrong) and the connection is closed, since the stream
+ * can no longer be trusted; other connections are unaffected.
+ */
+public final class ControlServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
+
+    /** Pending connections the kernel queues before connect fails with EAGAIN (capped by net.core.somaxconn). */
+    private static final int BACKLOG = 1024;
+
+    private final Path socketPath;
+    private final ServerSocketChannel server;
+    private final DmIoctl ioctl;
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+    private volatile boolean closing;
+
+    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server) {
+        this.socketPath = socketPath;
+        this.server = server;
+        this.ioctl = new DmIoctl(ns, () -> closing);
+        this.acceptor = Thread.ofVirtual().name("jdm-control-accept").unstarted(this::acceptLoop);
+    }
+
+    /**
+     * Listens on socketPath (creating its directory if needed) and serves ns until closed. A socket file left by a
+     * daemon that is gone is replaced; a live daemon on the path, or a path that is not a socket, is an error.
+     */
+    public static ControlServer start(DeviceNamespace ns, Path unixSocketPath) throws IOException {
+        Path path = unixSocketPath.toAbsolutePath();
+        removeStaleSocket(path);
+        Path parent = path.getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
+        } catch (IOException e) {
+            ch.close();
+            throw new IOException("cannot listen on " + path + ": " + e.getMessage(), e);
+        }
+        ControlServer s = new ControlServer(ns, path, ch);
+        s.acceptor.start();
+        return s;
+    }
+
+    private static void removeStaleSocket(Path path) throws IOException {
+        BasicFileAttributes attrs;
+        try {
+            attrs = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return;
+        }
+        if (!attrs.isOther()) {
+            throw new IOException("cannot listen on " + path + ": it exists and is not a socket");
+        }
+        boolean live;
+        try {
+            SocketChannel.open(UnixDomainSocketAddress.of(path)).close();
+            live = true;
+        } catch (IOException e) {
+            live = false; // nobody answers: a socket left by a daemon that is gone
+        }
+        if (live) {
+            throw new IOException("cannot listen on " + path + ": another jdm daemon is listening there");
+        }
+        Files.deleteIfExists(path);
+    }
+
+    /** The socket path clients connect to. */
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            SocketChannel c;
+            try {
+                c = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closing) {
+                    LOG.log(System.Logger.Level.WARNING, "control socket accept failed", e);
+                }
+                continue;
+            }
+            clients.add(c);
+            Thread t = Thread.ofVirtual().name("jdm-control-client").unstarted(() -> serve(c));
+            workers.add(t);
+            t.start();
+        }
+    }
+
+    private void serve(SocketChannel c) {
+        try (c) {
+            DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(c)));
+            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(c)));
+            while (!closing) {
+                Request req;
+                try {
+                    Object frame = Wire.readFrame(in, Wire.MAX_REQUEST_BYTES);
+                    if (frame == Wire.Eof.INSTANCE) {
+                        return;
+                    }
+                    req = Request.fromWire(frame);
+                } catch (WireException e) {
+                    Wire.writeFrame(out, Response.error(Errno.EINVAL, "control",
+                            "malformed control request: " + e.getMessage()).toWire());
+                    return; // the byte stream can no longer be trusted
+                }
+                Wire.writeFrame(out, ioctl.handle(req).toWire());
+            }
+        } catch (IOException e) {
+            if (!closing) {
+                LOG.log(System.Logger.Level.DEBUG, "control client went away: " + e);
+            }
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "control connection failed", e);
+        } finally {
+            clients.remove(c);
+            workers.remove(Thread.currentThread());
+        }
+    }
+
+    /** Stops listening, ends every connection (waits in progress are interrupted) and deletes the socket file. */
+    @Override
+    public void close() {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        try {
+            server.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing the control socket failed", e);
+        }
+        for (SocketChannel c : clients) {
+            try {
+                c.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        for (Thread t : workers) {
+            t.interrupt();
+        }
+        try {
+            acceptor.join(5000);
+            for (Thread t : workers) {
+                t.join(5000);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            Files.deleteIfExists(socketPath);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete the control socket " + socketPath, e);
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package jdm.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import jdm.control.ControlServer;
+import jdm.dm.DeviceNamespace;
+import jdm.dm.target.BuiltinTargets;
+import jdm.nbd.NbdServer;
+
+/**
+ * The jdm process: one device namespace, its NBD exports (Unix socket and/or TCP) and its control socket. Stopping
+ * it (close, SIGTERM) stops the listeners, lets in-flight requests finish, then removes every device, which
+ * releases (and closes) the backing files.
+ */
+public final class Daemon implements AutoCloseable {
+    private final DeviceNamespace namespace;
+    private final NbdServer nbd;
+    private final ControlServer control;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(DeviceNamespace namespace, NbdServer nbd, ControlServer control) {
+        this.namespace = namespace;
+        this.nbd = nbd;
+        this.control = control;
+    }
+
+    /** Where to listen; null or 0 leaves a listener out. */
+    public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
+    }
+
+    public static Daemon start(Listen listen) throws IOException {
+        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry());
+        NbdServer nbd = new NbdServer(new DmExports(ns));
+        if (listen.nbdSocket() != null) {
+            createParent(listen.nbdSocket());
+            nbd.listenUnix(listen.nbdSocket());
+        }
+        if (listen.tcpPort() > 0) {
+            nbd.listenTcp(listen.tcpHost(), listen.tcpPort());
+        }
+        ControlServer control = null;
+        try {
+            if (listen.controlSocket() != null) {
+                createParent(listen.controlSocket());
+                control = ControlServer.start(ns, listen.controlSocket());
+            }
+            nbd.start();
+        } catch (IOException | RuntimeException e) {
+            nbd.close();
+            if (control != null) {
+                control.close();
+            }
+            throw e;
+        }
+        return new Daemon(ns, nbd, control);
+    }
+
+    private static void createParent(Path p) throws IOException {
+        Path parent = p.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+    }
+
+    public DeviceNamespace namespace() {
+        return namespace;
+    }
+
+    public NbdServer nbd() {
+        return nbd;
+    }
+
+    /** Blocks until {@link #close()} has run. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops on SIGTERM/SIGINT: in-flight requests finish and files are closed before the JVM exits. */
+    public Daemon closeOnShutdown() {
+        Runtime.getRuntime().addShutdownHook(new Thread(this::close, "jdm-shutdown"));
+        return this;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        if (control != null) {
+            control.close();
+        }
+        nbd.close();
+        // Remove top-down: a device used by another table is busy until that table is gone.
+        boolean progress = true;
+        while (progress && !namespace.list().isEmpty()) {
+            progress = false;
+            for (var md : namespace.list()) {
+                try {
+                    namespace.remove(md.name());
+                    progress = true;
+                } catch (Exception e) {
+                    // still used by a device not removed yet: the next round gets it
+                }
+            }
+        }
+        for (var md : namespace.list()) {
+            System.err.println("jdm: " + md.name() + " still open at shutdown (open count " + md.openCount() + ")");
+        }
+        stopped.countDown();
+    }
+}

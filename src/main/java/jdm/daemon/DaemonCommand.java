@@ -1,0 +1,27 @@
+package jdm.daemon;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+/** "jdm daemon": runs the device namespace with its NBD exports and control socket, in the foreground. */
+@Command(name = "daemon", mixinStandardHelpOptions = true,
+        description = {"Run the jdm daemon in the foreground: NBD exports (one per mapped device, export name ="
+                + " device name) and the control socket that 'jdm dmsetup' talks to."})
+public final class DaemonCommand implements Callable<Integer> {
+    static final Path DEFAULT_CONTROL = Path.of("/run/jdm/control.sock");
+
+    @Mixin
+    ListenOptions listen = new ListenOptions();
+
+    @Override
+    public Integer call() throws Exception {
+        String env = System.getenv("JDM_CONTROL");
+        Daemon d = Daemon.start(listen.listen(env != null ? Path.of(env) : DEFAULT_CONTROL)).closeOnShutdown();
+        System.err.println("jdm: daemon serving NBD on " + d.nbd().addresses() + ", control socket "
+                + (listen.control != null ? listen.control : env != null ? env : DEFAULT_CONTROL));
+        d.awaitStop();
+        return 0;
+    }
+}

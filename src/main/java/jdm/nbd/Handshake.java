@@ -1,0 +1,252 @@
+package jdm.nbd;
+
+import static jdm.nbd.NbdProtocol.*;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The fixed newstyle handshake (proto.md "Fixed newstyle negotiation", "Option types", "Option reply types"):
+ * greeting, client flags, then option haggling until the client picks an export with NBD_OPT_EXPORT_NAME or
+ * NBD_OPT_GO, aborts, or breaks the protocol. Every option other than EXPORT_NAME gets a reply, errors included,
+ * so a client can fall back; the connection is only dropped where the spec allows (bad magic or client flags,
+ * EXPORT_NAME that cannot be served, too many options).
+ */
+final class Handshake {
+    private static final System.Logger LOG = System.getLogger(Handshake.class.getName());
+    /** More options than any real client sends: beyond this the client is looping, so hang up. */
+    private static final int MAX_OPTIONS = 256;
+
+    private final SocketInput in;
+    private final WritableByteChannel out;
+    private final Exports exports;
+    private boolean noZeroes;
+
+    private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
+        this.in = in;
+        this.out = out;
+        this.exports = exports;
+    }
+
+    /** Runs the handshake; returns the export to serve, opened, or null when the connection should just close. */
+    static Export negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
+        return new Handshake(in, out, exports).run();
+    }
+
+    private Export run() throws IOException {
+        write(ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
+                .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip());
+        int clientFlags = in.readInt();
+        if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) != 0) {
+            LOG.log(Level.DEBUG, "unknown client flags 0x{0}: closing", Integer.toHexString(clientFlags));
+            return null;
+        }
+        boolean fixed = (clientFlags & FLAG_C_FIXED_NEWSTYLE) != 0;
+        noZeroes = (clientFlags & FLAG_C_NO_ZEROES) != 0;
+
+        for (int n = 0; n < MAX_OPTIONS; n++) {
+            if (in.readLong() != IHAVEOPT) {
+                LOG.log(Level.DEBUG, "bad option magic: closing");
+                return null;
+            }
+            int option = in.readInt();
+            long length = in.readInt() & 0xffffffffL;
+            if (length > MAX_OPTION) {
+                if (option == OPT_EXPORT_NAME || length > MAX_PAYLOAD) {
+                    return null; // EXPORT_NAME cannot be answered with an error; a huge option is abuse
+                }
+                in.skip(length);
+                reply(option, REP_ERR_TOO_BIG, "option data too long");
+                continue;
+            }
+            byte[] data = in.readBytes((int) length);
+            if (!fixed && option != OPT_EXPORT_NAME) {
+                // Plain newstyle knows only EXPORT_NAME; answering keeps a confused client from hanging.
+                reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
+                continue;
+            }
+            switch (option) {
+                case OPT_EXPORT_NAME -> {
+                    return exportName(data);
+                }
+                case OPT_ABORT -> {
+                    try {
+                        ack(option);
+                    } catch (IOException ignored) {
+                        // the client may hang up without waiting for the ACK (proto.md allows both)
+                    }
+                    return null;
+                }
+                case OPT_LIST -> list(data);
+                case OPT_STARTTLS -> {
+                    if (data.length != 0) {
+                        reply(option, REP_ERR_INVALID, "STARTTLS takes no data");
+                    } else {
+                        reply(option, REP_ERR_POLICY, "TLS is not supported by this server");
+                    }
+                }
+                case OPT_INFO, OPT_GO -> {
+                    Export e = infoOrGo(option, data);
+                    if (e != null) {
+                        return e;
+                    }
+                }
+                // STRUCTURED_REPLY, metadata contexts, extended headers...: not implemented, simple replies only.
+                default -> reply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
+            }
+        }
+        LOG.log(Level.DEBUG, "more than {0} options: closing", MAX_OPTIONS);
+        return null;
+    }
+
+    private Export exportName(byte[] data) throws IOException {
+        String name = string(data, 0, data.length);
+        if (name == null) {
+            return null;
+        }
+        Export export;
+        try {
+            export = exports.open(name);
+        } catch (ExportUnavailableException e) {
+            LOG.log(Level.DEBUG, "NBD_OPT_EXPORT_NAME ''{0}'': {1}", name, e.getMessage());
+            return null; // the only way to refuse EXPORT_NAME is to hang up
+        }
+        try {
+            ExportInfo info = ExportInfo.of(export);
+            ByteBuffer b = ByteBuffer.allocate(10 + (noZeroes ? 0 : EXPORT_NAME_ZEROES));
+            b.putLong(info.sizeBytes()).putShort((short) info.transmissionFlags());
+            write(b.clear());
+            return export;
+        } catch (IOException | RuntimeException e) {
+            export.close();
+            throw e;
+        }
+    }
+
+    private void list(byte[] data) throws IOException {
+        if (data.length != 0) {
+            reply(OPT_LIST, REP_ERR_INVALID, "LIST takes no data");
+            return;
+        }
+        for (String name : exports.names()) {
+            byte[] b = name.getBytes(StandardCharsets.UTF_8);
+            String description = exports.description(name);
+            byte[] d = description == null ? new byte[0] : description.getBytes(StandardCharsets.UTF_8);
+            if (b.length <= MAX_STRING) {
+                // After the name, the rest of the reply is a human-readable description.
+                d = d.length <= MAX_STRING ? d : new byte[0];
+                reply(OPT_LIST, REP_SERVER, ByteBuffer.allocate(4 + b.length + d.length).putInt(b.length).put(b)
+                        .put(d).flip());
+            }
+        }
+        ack(OPT_LIST);
+    }
+
+    /** NBD_OPT_INFO and NBD_OPT_GO share one format; returns the export only for a successful GO. */
+    private Export infoOrGo(int option, byte[] data) throws IOException {
+        ByteBuffer d = ByteBuffer.wrap(data);
+        if (data.length < 6) {
+            reply(option, REP_ERR_INVALID, "option data too short");
+            return null;
+        }
+        long nameLength = d.getInt(0) & 0xffffffffL;
+        if (nameLength > data.length - 6) {
+            reply(option, REP_ERR_INVALID, "export name length exceeds option length");
+            return null;
+        }
+        int nameLen = (int) nameLength;
+        int requests = d.getShort(4 + nameLen) & 0xffff;
+        if (data.length != 4 + nameLen + 2 + 2 * requests) {
+            reply(option, REP_ERR_INVALID, "wrong number of information requests");
+            return null;
+        }
+        String name = string(data, 4, nameLen);
+        if (name == null) {
+            reply(option, REP_ERR_INVALID, "export name too long or contains NUL");
+            return null;
+        }
+        Export export;
+        try {
+            export = exports.open(name);
+        } catch (ExportUnavailableException e) {
+            reply(option, REP_ERR_UNKNOWN, e.getMessage());
+            return null;
+        }
+        boolean ok = false;
+        try {
+            ExportInfo info = ExportInfo.of(export);
+            // NBD_INFO_EXPORT is mandatory before ACK, whether asked for or not (qemu does not ask).
+            info(option, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(info.sizeBytes())
+                    .putShort((short) info.transmissionFlags()).flip());
+            for (int i = 0; i < requests; i++) {
+                int type = d.getShort(4 + nameLen + 2 + 2 * i) & 0xffff;
+                if (type == INFO_NAME) {
+                    infoString(option, INFO_NAME, export.name());
+                } else if (type == INFO_DESCRIPTION && export.description() != null
+                        && !export.description().isEmpty()) {
+                    infoString(option, INFO_DESCRIPTION, export.description());
+                }
+            }
+            // Always sent: requests must be aligned to the minimum block, stricter than the default of 1.
+            info(option, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(info.minBlock())
+                    .putInt(info.preferredBlock()).putInt(info.maxPayload()).flip());
+            ack(option);
+            ok = option == OPT_GO;
+            return ok ? export : null;
+        } finally {
+            if (!ok) {
+                export.close();
+            }
+        }
+    }
+
+    private void infoString(int option, int type, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length <= MAX_STRING) {
+            info(option, ByteBuffer.allocate(2 + b.length).putShort((short) type).put(b).flip());
+        }
+    }
+
+    private void info(int option, ByteBuffer payload) throws IOException {
+        reply(option, REP_INFO, payload);
+    }
+
+    private void ack(int option) throws IOException {
+        reply(option, REP_ACK, (ByteBuffer) null);
+    }
+
+    private void reply(int option, int type, String message) throws IOException {
+        reply(option, type, message == null ? null : ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void reply(int option, int type, ByteBuffer payload) throws IOException {
+        int len = payload == null ? 0 : payload.remaining();
+        ByteBuffer b = ByteBuffer.allocate(20 + len).putLong(REP_MAGIC).putInt(option).putInt(type).putInt(len);
+        if (payload != null) {
+            b.put(payload);
+        }
+        write(b.flip());
+    }
+
+    private void write(ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            out.write(b);
+        }
+    }
+
+    /** A protocol string: UTF-8, at most 4096 bytes, no NUL; null if it breaks those rules. */
+    private static String string(byte[] data, int off, int len) {
+        if (len > MAX_STRING) {
+            return null;
+        }
+        for (int i = off; i < off + len; i++) {
+            if (data[i] == 0) {
+                return null;
+            }
+        }
+        return new String(data, off, len, StandardCharsets.UTF_8);
+    }
+}

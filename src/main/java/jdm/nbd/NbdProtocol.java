@@ -1,0 +1,83 @@
+package jdm.nbd;
+
+/**
+ * Wire constants of the NBD protocol (NetworkBlockDevice/nbd doc/proto.md): magics, handshake and transmission
+ * flags, options, option replies, info types, commands and command flags. All numbers are big-endian on the wire.
+ */
+final class NbdProtocol {
+    private NbdProtocol() {
+    }
+
+    // Handshake magics.
+    static final long NBDMAGIC = 0x4e42444d41474943L; // "NBDMAGIC"
+    static final long IHAVEOPT = 0x49484156454F5054L; // "IHAVEOPT"
+    static final long REP_MAGIC = 0x3e889045565a9L;
+
+    // Handshake flags (server, 16 bits) and client flags (32 bits).
+    static final int FLAG_FIXED_NEWSTYLE = 1;
+    static final int FLAG_NO_ZEROES = 1 << 1;
+    static final int FLAG_C_FIXED_NEWSTYLE = 1;
+    static final int FLAG_C_NO_ZEROES = 1 << 1;
+
+    // Transmission flags (16 bits).
+    static final int FLAG_HAS_FLAGS = 1;
+    static final int FLAG_READ_ONLY = 1 << 1;
+    static final int FLAG_SEND_FLUSH = 1 << 2;
+    static final int FLAG_SEND_FUA = 1 << 3;
+    static final int FLAG_SEND_TRIM = 1 << 5;
+    static final int FLAG_SEND_WRITE_ZEROES = 1 << 6;
+    static final int FLAG_CAN_MULTI_CONN = 1 << 8;
+
+    // Options.
+    static final int OPT_EXPORT_NAME = 1;
+    static final int OPT_ABORT = 2;
+    static final int OPT_LIST = 3;
+    static final int OPT_STARTTLS = 5;
+    static final int OPT_INFO = 6;
+    static final int OPT_GO = 7;
+    static final int OPT_STRUCTURED_REPLY = 8;
+
+    // Option reply types; errors have bit 31 set.
+    static final int REP_ACK = 1;
+    static final int REP_SERVER = 2;
+    static final int REP_INFO = 3;
+    static final int REP_ERR_UNSUP = 0x80000001;
+    static final int REP_ERR_POLICY = 0x80000002;
+    static final int REP_ERR_INVALID = 0x80000003;
+    static final int REP_ERR_UNKNOWN = 0x80000006;
+    static final int REP_ERR_SHUTDOWN = 0x80000007;
+    static final int REP_ERR_TOO_BIG = 0x80000009;
+
+    // NBD_REP_INFO types.
+    static final int INFO_EXPORT = 0;
+    static final int INFO_NAME = 1;
+    static final int INFO_DESCRIPTION = 2;
+    static final int INFO_BLOCK_SIZE = 3;
+
+    // Transmission messages.
+    static final int REQUEST_MAGIC = 0x25609513;
+    static final int SIMPLE_REPLY_MAGIC = 0x67446698;
+    static final int REQUEST_HEADER_BYTES = 28;
+    static final int SIMPLE_REPLY_BYTES = 16;
+
+    // Commands.
+    static final int CMD_READ = 0;
+    static final int CMD_WRITE = 1;
+    static final int CMD_DISC = 2;
+    static final int CMD_FLUSH = 3;
+    static final int CMD_TRIM = 4;
+    static final int CMD_WRITE_ZEROES = 6;
+
+    // Command flags.
+    static final int CMD_FLAG_FUA = 1;
+    static final int CMD_FLAG_NO_HOLE = 1 << 1;
+
+    /** Longest string the spec allows (export names, messages). */
+    static final int MAX_STRING = 4096;
+    /** Largest READ/WRITE payload we take: the spec's portable maximum, 32 MiB. */
+    static final int MAX_PAYLOAD = 32 << 20;
+    /** Largest option payload we read; longer ones are discarded and refused with TOO_BIG. */
+    static final int MAX_OPTION = 64 << 10;
+    /** Size of the reserved zero block after NBD_OPT_EXPORT_NAME's reply without NO_ZEROES. */
+    static final int EXPORT_NAME_ZEROES = 124;
+}

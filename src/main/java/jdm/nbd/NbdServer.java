@@ -1,0 +1,191 @@
+package jdm.nbd;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An NBD server (NetworkBlockDevice/nbd doc/proto.md, fixed newstyle, simple replies) exporting {@link Exports} on
+ * TCP and Unix domain sockets. Each connection runs on its own virtual thread; each request's bio is submitted on a
+ * fresh virtual thread, so a device that does its I/O inside submit (FileDevice) still overlaps requests.
+ *
+ * <pre>{@code
+ * NbdServer server = new NbdServer(MapExports.of("disk", device))
+ *         .listenTcp("127.0.0.1", 0)
+ *         .listenUnix(Path.of("/run/jdm/nbd.sock"))
+ *         .start();
+ * int port = server.tcpAddress().getPort();
+ * ...
+ * server.close(); // stops accepting, lets in-flight requests finish, closes connections and exports
+ * }</pre>
+ */
+public final class NbdServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    /** How long close() lets in-flight requests finish before cutting connections off. */
+    private static final long CLOSE_GRACE_SECONDS = 30;
+
+    private sealed interface Endpoint {
+    }
+
+    private record Tcp(String host, int port) implements Endpoint {
+    }
+
+    private record Unix(Path path) implements Endpoint {
+    }
+
+    private final Exports exports;
+    private final Executor submitter;
+    private final BufferPool pool = new BufferPool();
+    private final List<Endpoint> endpoints = new ArrayList<>();
+    private final List<Listener> listeners = new ArrayList<>();
+    private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
+    private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
+    private boolean started;
+    private volatile boolean closed;
+
+    public NbdServer(Exports exports) {
+        this(exports, submitOnVirtualThreads());
+    }
+
+    /** With a given executor for submitting bios; it must not run tasks on the caller's thread. */
+    NbdServer(Exports exports, Executor submitter) {
+        this.exports = Objects.requireNonNull(exports, "exports");
+        this.submitter = submitter;
+    }
+
+    private static Executor submitOnVirtualThreads() {
+        ThreadFactory f = Thread.ofVirtual().name("nbd-io").factory();
+        return task -> f.newThread(task).start();
+    }
+
+    /** Adds a TCP listener; host null means all interfaces, port 0 an ephemeral port (see {@link #tcpAddress}). */
+    public synchronized NbdServer listenTcp(String host, int port) {
+        checkNotStarted();
+        endpoints.add(new Tcp(host, port));
+        return this;
+    }
+
+    /** Adds a Unix domain socket listener; a stale socket file at path is replaced, and deleted on close. */
+    public synchronized NbdServer listenUnix(Path path) {
+        checkNotStarted();
+        endpoints.add(new Unix(Objects.requireNonNull(path, "path")));
+        return this;
+    }
+
+    /** Binds every listener and starts accepting; if one fails to bind, none is left open. */
+    public synchronized NbdServer start() throws IOException {
+        checkNotStarted();
+        if (endpoints.isEmpty()) {
+            throw new IllegalStateException("no listener configured");
+        }
+        try {
+            for (Endpoint e : endpoints) {
+                listeners.add(switch (e) {
+                    case Tcp t -> Listener.tcp(t.host(), t.port());
+                    case Unix u -> Listener.unix(u.path());
+                });
+            }
+        } catch (IOException | RuntimeException ex) {
+            listeners.forEach(Listener::close);
+            listeners.clear();
+            throw ex;
+        }
+        started = true;
+        for (Listener l : listeners) {
+            Thread.ofVirtual().name("nbd-accept").start(() -> l.acceptLoop(this::accepted));
+        }
+        return this;
+    }
+
+    private void checkNotStarted() {
+        if (started || closed) {
+            throw new IllegalStateException("server already started");
+        }
+    }
+
+    private void accepted(SocketChannel ch) {
+        Connection[] self = new Connection[1];
+        Connection c = new Connection(ch, exports, pool, submitter, () -> connections.remove(self[0]));
+        self[0] = c;
+        connections.add(c);
+        if (closed) {
+            c.shutdownInput(); // raced with close(): the connection ends at its first read
+        }
+        connectionThreads.newThread(c).start();
+    }
+
+    /** The bound addresses, in the order the listeners were added (after {@link #start}). */
+    public synchronized List<SocketAddress> addresses() {
+        List<SocketAddress> out = new ArrayList<>();
+        for (Listener l : listeners) {
+            try {
+                out.add(l.address());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return out;
+    }
+
+    /** The first TCP listener's bound address: the actual port when 0 was asked for. */
+    public InetSocketAddress tcpAddress() {
+        for (SocketAddress a : addresses()) {
+            if (a instanceof InetSocketAddress inet) {
+                return inet;
+            }
+        }
+        throw new IllegalStateException("no TCP listener");
+    }
+
+    /** Open connections, handshaking or transmitting. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /**
+     * Stops accepting, stops reading new requests, waits for in-flight requests to complete and reply, then closes
+     * each connection and releases its export. Connections still busy after a grace period are cut off.
+     */
+    @Override
+    public void close() {
+        List<Listener> ls;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            ls = new ArrayList<>(listeners);
+        }
+        ls.forEach(Listener::close);
+        for (Connection c : connections) {
+            c.shutdownInput();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_GRACE_SECONDS);
+        boolean interrupted = false;
+        for (Connection c : connections) {
+            try {
+                if (!c.awaitClosed(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                    LOG.log(System.Logger.Level.WARNING, "connection still busy at close: cutting it off");
+                    c.abort();
+                }
+            } catch (InterruptedException e) {
+                interrupted = true;
+                c.abort();
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

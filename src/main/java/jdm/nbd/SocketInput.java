@@ -1,0 +1,113 @@
+package jdm.nbd;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * The receiving side of a connection: a direct read-ahead buffer, so that the small fixed-size headers that clients
+ * pipeline arrive many per read call instead of one read per header. Payloads bigger than what is already buffered
+ * are read straight from the socket into the caller's buffer; only the read-ahead part is copied. Used by one
+ * thread at a time (the connection's reader).
+ */
+final class SocketInput {
+    private final ReadableByteChannel channel;
+    private final ByteBuffer buf; // between reads: position..limit is unread data
+
+    SocketInput(ReadableByteChannel channel, ByteBuffer readAhead) {
+        this.channel = channel;
+        this.buf = readAhead.clear().flip();
+    }
+
+    /** The read-ahead buffer, to give back to its pool once the connection is done. */
+    ByteBuffer buffer() {
+        return buf;
+    }
+
+    /**
+     * Ensures n bytes (at most the buffer's capacity) are buffered. Returns false on end of stream before the first
+     * byte (a clean end at a message boundary); throws EOFException on end of stream in between.
+     */
+    boolean fill(int n) throws IOException {
+        if (buf.remaining() >= n) {
+            return true;
+        }
+        boolean any = buf.hasRemaining();
+        buf.compact();
+        try {
+            while (buf.position() < n) {
+                if (channel.read(buf) < 0) {
+                    if (!any && buf.position() == 0) {
+                        return false;
+                    }
+                    throw new EOFException("connection closed in the middle of a message");
+                }
+            }
+        } finally {
+            buf.flip();
+        }
+        return true;
+    }
+
+    private void need(int n) throws IOException {
+        if (!fill(n)) {
+            throw new EOFException("connection closed");
+        }
+    }
+
+    int readInt() throws IOException {
+        need(4);
+        return buf.getInt();
+    }
+
+    long readLong() throws IOException {
+        need(8);
+        return buf.getLong();
+    }
+
+    /** Getters for a header already {@link #fill}ed. */
+    int getInt() {
+        return buf.getInt();
+    }
+
+    int getUnsignedShort() {
+        return buf.getShort() & 0xffff;
+    }
+
+    long getLong() {
+        return buf.getLong();
+    }
+
+    /** Reads until dst is full: first from the read-ahead, then straight from the socket. */
+    void readFully(ByteBuffer dst) throws IOException {
+        if (buf.hasRemaining()) {
+            int n = Math.min(buf.remaining(), dst.remaining());
+            dst.put(dst.position(), buf, buf.position(), n).position(dst.position() + n);
+            buf.position(buf.position() + n);
+        }
+        while (dst.hasRemaining()) {
+            if (channel.read(dst) < 0) {
+                throw new EOFException("connection closed in the middle of a payload");
+            }
+        }
+    }
+
+    byte[] readBytes(int n) throws IOException {
+        byte[] b = new byte[n];
+        readFully(ByteBuffer.wrap(b));
+        return b;
+    }
+
+    /** Reads and drops n bytes, through the read-ahead buffer. */
+    void skip(long n) throws IOException {
+        while (n > 0) {
+            if (!buf.hasRemaining()) {
+                need(1);
+            }
+            int k = (int) Math.min(n, buf.remaining());
+            buf.position(buf.position() + k);
+            n -= k;
+        }
+    }
+}

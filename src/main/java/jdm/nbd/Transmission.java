@@ -1,0 +1,138 @@
+package jdm.nbd;
+
+import static jdm.nbd.NbdProtocol.*;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
+import jdm.block.Bio;
+import jdm.block.Op;
+
+/**
+ * The transmission phase's reader (proto.md "Transmission", "Request types", "Error values"): parses each request,
+ * validates it, reads a WRITE's payload straight into a pooled buffer, and hands it off at once as a {@link Request}
+ * so that many requests are in flight; replies go out as they complete. Invalid requests get an error reply here
+ * and the stream stays in step (a refused WRITE's payload is skipped). Only a bad request magic, which leaves no
+ * way to find the next request, ends the connection, as do NBD_CMD_DISC and end of stream.
+ */
+final class Transmission {
+    private static final System.Logger LOG = System.getLogger(Transmission.class.getName());
+    /** Largest refused WRITE payload we read past to stay in step; beyond it we reply and hang up (nbdkit: same). */
+    private static final long MAX_SKIP = 2L * MAX_PAYLOAD;
+
+    private final Connection conn;
+    private final SocketInput in;
+    private final Export export;
+    private final ExportInfo info;
+
+    Transmission(Connection conn, SocketInput in, Export export, ExportInfo info) {
+        this.conn = conn;
+        this.in = in;
+        this.export = export;
+        this.info = info;
+    }
+
+    void run() throws IOException {
+        while (in.fill(REQUEST_HEADER_BYTES)) {
+            int magic = in.getInt();
+            int flags = in.getUnsignedShort();
+            int type = in.getUnsignedShort();
+            long handle = in.getLong();
+            long offset = in.getLong();
+            long length = in.getInt() & 0xffffffffL;
+            if (magic != REQUEST_MAGIC) {
+                LOG.log(Level.DEBUG, "bad request magic 0x{0}: closing", Integer.toHexString(magic));
+                return;
+            }
+            if (type == CMD_DISC) {
+                return; // outstanding requests still finish: the connection drains before closing
+            }
+            int error = validate(type, flags, offset, length);
+            if (error != NbdErrno.OK || length == 0 && type != CMD_FLUSH) {
+                // Refused, or empty (the spec leaves those unspecified; succeeding touches nothing).
+                if (type == CMD_WRITE) {
+                    if (length > MAX_SKIP) {
+                        conn.reply(handle, error, null);
+                        return;
+                    }
+                    in.skip(length);
+                }
+                conn.reply(handle, error, null);
+                continue;
+            }
+            submit(type, flags, handle, offset, length);
+        }
+    }
+
+    /** The NBD error for a request that must not reach the device, or OK. */
+    private int validate(int type, int flags, long offset, long length) {
+        boolean write = type == CMD_WRITE || type == CMD_TRIM || type == CMD_WRITE_ZEROES;
+        if (!write && type != CMD_READ && type != CMD_FLUSH) {
+            return NbdErrno.EINVAL; // unknown command (CACHE, BLOCK_STATUS need negotiation we never offer)
+        }
+        int allowed = CMD_FLAG_FUA | (type == CMD_WRITE_ZEROES ? CMD_FLAG_NO_HOLE : 0);
+        if ((flags & ~allowed) != 0) {
+            return NbdErrno.EINVAL;
+        }
+        if (write && info.readOnly()) {
+            return NbdErrno.EPERM;
+        }
+        if (type == CMD_FLUSH) {
+            return offset == 0 && length == 0 ? NbdErrno.OK : NbdErrno.EINVAL;
+        }
+        if ((type == CMD_READ || type == CMD_WRITE) && length > info.maxPayload()) {
+            return NbdErrno.EINVAL;
+        }
+        if ((offset | length) % info.minBlock() != 0) {
+            return NbdErrno.EINVAL;
+        }
+        if (offset < 0 || offset > info.sizeBytes() || length > info.sizeBytes() - offset) {
+            // Writes past the end: ENOSPC as the spec suggests; reads and trims: EINVAL.
+            return type == CMD_WRITE || type == CMD_WRITE_ZEROES ? NbdErrno.ENOSPC : NbdErrno.EINVAL;
+        }
+        return NbdErrno.OK;
+    }
+
+    private void submit(int type, int flags, long handle, long offset, long length) throws IOException {
+        boolean data = type == CMD_READ || type == CMD_WRITE;
+        int bytes = data ? (int) length : 0; // at most MAX_PAYLOAD
+        conn.inflight().acquire(bytes);
+        ByteBuffer buf = null;
+        try {
+            if (data) {
+                buf = conn.pool().take(bytes);
+                if (type == CMD_WRITE) {
+                    in.readFully(buf);
+                    buf.flip();
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (buf != null) {
+                conn.pool().give(buf);
+            }
+            conn.inflight().release(bytes);
+            throw e;
+        }
+        Op op = switch (type) {
+            case CMD_READ -> Op.READ;
+            case CMD_WRITE -> Op.WRITE;
+            case CMD_FLUSH -> Op.FLUSH;
+            case CMD_TRIM -> Op.DISCARD;
+            default -> Op.WRITE_ZEROES;
+        };
+        int bioFlags = 0;
+        if ((flags & CMD_FLAG_FUA) != 0 && op.isWrite()) {
+            bioFlags |= Bio.FUA;
+        }
+        if ((flags & CMD_FLAG_NO_HOLE) != 0) {
+            bioFlags |= Bio.NOUNMAP;
+        }
+        Request r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
+                (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        try {
+            conn.submitter().execute(r);
+        } catch (RuntimeException e) { // rejected (out of threads): run it here rather than lose it
+            r.run();
+        }
+    }
+}

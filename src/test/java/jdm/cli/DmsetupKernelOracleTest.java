@@ -1,0 +1,189 @@
+package jdm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import jdm.cli.DmsetupHarness.Run;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same dmsetup session run by the real dmsetup on Linux 6.1 (the kernel oracle) and by "jdm dmsetup" against a
+ * jdm namespace: stdout, stderr and exit status of every step must be identical, once the kernel's disk numbers
+ * (vda 254:0, vdb 254:16) are written as jdm's file numbers (7:0, 7:1) and jdm's own "jdm: reason" lines (what the
+ * kernel only logs) are left out.
+ *
+ * <p>Steps where jdm knowingly differs are left out and named here: a device used by several targets of one table
+ * has open count 1 in the kernel, 2 in jdm; striped read-ahead (768 in the kernel for 3 x 64 KiB, 256 in jdm);
+ * target versions; a missing backing device is ENODEV in the kernel; a read-only device reloaded with a read-write
+ * table turns read-write in the kernel; a self-referencing table is accepted by the kernel's load and refused by jdm.
+ */
+class DmsetupKernelOracleTest {
+    static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
+
+    @TempDir
+    Path dir;
+
+    /** One dmsetup invocation; {A} and {B} stand for the two disks; stdin null for none. */
+    record Step(String stdin, String... args) {
+        String label() {
+            return String.join(" ", args).replace("\n", "\\n");
+        }
+    }
+
+    static Step run(String... args) {
+        return new Step(null, args);
+    }
+
+    static final List<Step> SESSION = List.of(
+            run("ls"),
+            run("table"),
+            run("create", "vol", "--table", "0 2048 linear {A} 0"),
+            run("create", "empty", "--notable"),
+            run("create", "ro", "-r", "-u", "JDM-ro-1", "--table", "0 1024 linear {B} 0"),
+            run("create", "sw", "--table", "0 1024 linear {B} 1024"),
+            run("info", "vol"),
+            run("info", "ro", "sw"),
+            run("ls"),
+            run("table"),
+            run("status"),
+            run("deps"),
+            run("table", "vol"),
+            run("status", "vol"),
+            run("table", "empty"),
+            run("deps", "empty"),
+            run("status", "empty", "vol"),
+            run("reload", "vol", "--table", "0 1000 linear {A} 0\n1100 948 linear {A} 0"),
+            run("reload", "vol", "--table", "0 2048 frobnicate {A} 0"),
+            run("reload", "vol", "--table", "0 2048 linear {A} 12abc"),
+            run("create", "vol", "-u", "U-1", "--table", "0 8 zero"),
+            run("create", "vol", "--notable"),
+            new Step("0 2048 linear {A} 0\n2048 oops\n", "create", "x"),
+            run("create", "x", "--table", "x 100 linear {A} 0"),
+            run("table", "nosuch"),
+            run("status", "nosuch"),
+            run("info", "nosuch"),
+            run("deps", "nosuch"),
+            run("suspend", "nosuch"),
+            run("resume", "nosuch"),
+            run("clear", "nosuch"),
+            run("remove", "nosuch"),
+            run("wait", "nosuch", "1"),
+            new Step("0 1024 linear /dev/mapper/vol 0\n1024 1024 linear /dev/mapper/vol 1024\n", "create", "top"),
+            run("deps", "top"),
+            run("remove", "vol"),
+            run("message", "vol", "0", "hello", "world"),
+            run("message", "vol", "4096", "hello"),
+            run("message", "vol", "0"),
+            run("message", "vol", "12x", "hello"),
+            run("message", "empty", "0", "hi"),
+            run("rename", "ro", "--setuuid", "X"),
+            run("rename", "empty", "--setuuid", "E-1"),
+            run("ls", "--target", "linear"),
+            run("ls", "--tree"),
+            run("suspend", "sw"),
+            run("info", "sw"),
+            run("status", "sw"),
+            run("resume", "sw"),
+            run("reload", "sw", "--table", "0 1024 zero"),
+            run("info", "sw"),
+            run("table", "sw"),
+            run("clear", "sw"),
+            run("info", "sw"),
+            new Step("0 1024 zero\n", "load", "sw"),
+            run("resume", "sw"),
+            run("table", "sw"),
+            run("wait", "sw", "5"),
+            run("remove", "-f", "vol"),
+            run("table", "vol"),
+            run("create"),
+            run("load"),
+            run("remove"),
+            run("create", "q", "--notable", "--table", "0 8 zero"),
+            run("load", "vol", "--notable"),
+            run("remove", "top", "vol", "empty", "ro", "sw"),
+            run("ls"));
+
+    static boolean qemuPresent() {
+        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
+                .anyMatch(d -> Files.isExecutable(Path.of(d, "qemu-system-x86_64")));
+    }
+
+    static String quote(String s) {
+        return "'" + s.replace("'", "'\\''") + "'";
+    }
+
+    @Test
+    void aDmsetupSessionPrintsWhatTheRealDmsetupPrintsOnLinux61() throws Exception {
+        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed"
+                + " (install: bash ../shared/oracle/kernel-oracle.sh --install --build-only -k 6.1)");
+        Assertions.assertTrue(Files.exists(ORACLE), "qemu is installed but " + ORACLE + " is missing");
+
+        StringBuilder script = new StringBuilder();
+        for (Step s : SESSION) {
+            script.append("echo ").append(quote("=== " + s.label())).append('\n');
+            if (s.stdin() != null) {
+                script.append("printf '%s' ").append(quote(kernelPaths(s.stdin()))).append(" | ");
+            }
+            script.append("dmsetup");
+            for (String a : s.args()) {
+                script.append(' ').append(quote(kernelPaths(a)));
+            }
+            script.append(s.stdin() == null ? " </dev/null" : "").append(" >/tmp/o 2>/tmp/e; rc=$?\n");
+            script.append("cat /tmp/o; echo '--- stderr'; cat /tmp/e; echo \"rc=$rc\"\n");
+        }
+        Path kdir = Files.createDirectories(dir.resolve("kernel"));
+        Path sh = Files.writeString(kdir.resolve("session.sh"), script.toString());
+        List<String> cmd = new ArrayList<>(List.of("bash", ORACLE.toString(), "-k", "6.1", "-r",
+                "2020-01-01T00:00:00", "-t", "300", sh.toString()));
+        for (String disk : new String[] {"a.img", "b.img"}) {
+            Path img = kdir.resolve(disk);
+            try (var f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
+                f.setLength(1 << 20);
+            }
+            cmd.add(img.toString());
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        // KVM where /dev/kvm opens is not enough here: nested KVM on these machines aborts qemu; emulate.
+        pb.environment().putIfAbsent("KERNEL_ORACLE_ACCEL", "tcg");
+        Process p = pb.start();
+        String kernel = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        int rc = p.waitFor();
+        assertThat(rc).as("kernel oracle failed:%n%s", kernel).isZero();
+        kernel = kernel.replace("254:16", "7:1").replace("254:0", "7:0")
+                .replace("(254, 16)", "(7, 1)").replace("(254, 0)", "(7, 0)");
+
+        Path jdir = Files.createDirectories(dir.resolve("jdm"));
+        StringBuilder jdm = new StringBuilder();
+        try (DmsetupHarness h = new DmsetupHarness(jdir)) {
+            h.file("a.img", 1 << 20);
+            h.file("b.img", 1 << 20);
+            for (Step s : SESSION) {
+                String[] args = Stream.of(s.args()).map(DmsetupKernelOracleTest::jdmPaths).toArray(String[]::new);
+                Run r = h.dmsetupWithStdin(s.stdin() == null ? "" : jdmPaths(s.stdin()), args);
+                String err = r.err().lines().filter(l -> !l.startsWith("jdm: "))
+                        .map(l -> l + "\n").collect(Collectors.joining());
+                jdm.append("=== ").append(s.label()).append('\n').append(r.out()).append("--- stderr\n")
+                        .append(err).append("rc=").append(r.exitCode()).append('\n');
+            }
+        }
+        assertThat(jdm.toString()).isEqualTo(kernel);
+    }
+
+    static String kernelPaths(String s) {
+        return s.replace("{A}", "/dev/vda").replace("{B}", "/dev/vdb");
+    }
+
+    static String jdmPaths(String s) {
+        return s.replace("{A}", "a.img").replace("{B}", "b.img");
+    }
+}
