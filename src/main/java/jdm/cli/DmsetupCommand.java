@@ -183,6 +183,23 @@ public final class DmsetupCommand implements Callable<Integer> {
                 throw DmsetupFailure.command("No device specified.");
             }
         }
+
+        /** One control call per named device, as dmsetup runs one ioctl per device; stops at the first failure. */
+        void eachDevice(Session s, DeviceCall call) throws DmsetupFailure, IOException {
+            requireDevice();
+            for (String name : devices) {
+                try {
+                    call.run(name);
+                } catch (ControlException e) {
+                    throw s.ioctl(e, name, null);
+                }
+            }
+        }
+    }
+
+    @FunctionalInterface
+    interface DeviceCall {
+        void run(String name) throws ControlException, IOException;
     }
 
     @Command(name = "create", description = "Create a device, with a table from --table, TABLE_FILE or stdin.")
@@ -271,14 +288,7 @@ public final class DmsetupCommand implements Callable<Integer> {
 
         @Override
         void run(Session s) throws DmsetupFailure, IOException {
-            requireDevice();
-            for (String name : devices) {
-                try {
-                    s.client().suspend(name, noflush);
-                } catch (ControlException e) {
-                    throw s.ioctl(e, name, null);
-                }
-            }
+            eachDevice(s, name -> s.client().suspend(name, noflush));
         }
     }
 
@@ -289,14 +299,7 @@ public final class DmsetupCommand implements Callable<Integer> {
 
         @Override
         void run(Session s) throws DmsetupFailure, IOException {
-            requireDevice();
-            for (String name : devices) {
-                try {
-                    s.client().resume(name);
-                } catch (ControlException e) {
-                    throw s.ioctl(e, name, null);
-                }
-            }
+            eachDevice(s, name -> s.client().resume(name));
         }
     }
 
@@ -310,14 +313,7 @@ public final class DmsetupCommand implements Callable<Integer> {
 
         @Override
         void run(Session s) throws DmsetupFailure, IOException {
-            requireDevice();
-            for (String name : devices) {
-                try {
-                    s.client().remove(name, force);
-                } catch (ControlException e) {
-                    throw s.ioctl(e, name, null);
-                }
-            }
+            eachDevice(s, name -> s.client().remove(name, force));
         }
     }
 
@@ -325,14 +321,7 @@ public final class DmsetupCommand implements Callable<Integer> {
     static final class Clear extends DevicesSub {
         @Override
         void run(Session s) throws DmsetupFailure, IOException {
-            requireDevice();
-            for (String name : devices) {
-                try {
-                    s.client().clear(name);
-                } catch (ControlException e) {
-                    throw s.ioctl(e, name, null);
-                }
-            }
+            eachDevice(s, name -> s.client().clear(name));
         }
     }
 
