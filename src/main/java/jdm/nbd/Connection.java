@@ -1,26 +1,23 @@
 package jdm.nbd;
 
-import static jdm.nbd.NbdProtocol.*;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * One client connection from accept to close: runs the handshake and then the transmission phase on its own
- * (virtual) thread, sends simple replies for requests completing on any thread, and shuts down in the order the
- * spec asks: stop reading, let in-flight requests finish and reply, then release the export and close the socket.
+ * (virtual) thread, and shuts down in the order the spec asks (proto.md "Terminating the transmission phase"):
+ * stop reading, let in-flight requests finish and reply, then release the export and close the socket.
  */
 final class Connection implements Runnable {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final int READ_AHEAD = 64 << 10;
     private static final int MAX_INFLIGHT_REQUESTS = 256;
     private static final long MAX_INFLIGHT_BYTES = 128L << 20;
+    private static final long MAX_SEND_BACKLOG = 1L << 20;
 
     private final SocketChannel channel;
     private final Exports exports;
@@ -28,13 +25,9 @@ final class Connection implements Runnable {
     private final Executor submitter;
     private final Runnable onClosed;
     private final Inflight inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES);
+    private final SendBacklog backlog = new SendBacklog(MAX_SEND_BACKLOG);
+    private final ReplySender sender;
     private final CountDownLatch closed = new CountDownLatch(1);
-
-    // Reply path: one gathering write per reply, under the lock, so replies never interleave on the wire.
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private final ByteBuffer replyHeader = ByteBuffer.allocateDirect(SIMPLE_REPLY_BYTES);
-    private final ByteBuffer[] gather = {replyHeader, null};
-    private volatile boolean broken;
 
     Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed) {
         this.channel = channel;
@@ -42,6 +35,7 @@ final class Connection implements Runnable {
         this.pool = pool;
         this.submitter = submitter;
         this.onClosed = onClosed;
+        this.sender = new ReplySender(channel, this::shutdownInput);
     }
 
     @Override
@@ -58,7 +52,7 @@ final class Connection implements Runnable {
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "connection failed", e);
         } finally {
-            inflight.awaitIdle(); // every submitted request has replied (or found the socket broken)
+            inflight.awaitIdle(); // every submitted request has replied (or found the socket gone)
             pool.give(in.buffer());
             if (export != null) {
                 try {
@@ -72,8 +66,8 @@ final class Connection implements Runnable {
             } catch (IOException ignored) {
                 // nothing left to tell the client
             }
-            closed.countDown();
             onClosed.run();
+            closed.countDown();
         }
     }
 
@@ -89,48 +83,16 @@ final class Connection implements Runnable {
         return inflight;
     }
 
-    /**
-     * Sends a simple reply: the 16-byte header and, for a successful READ, the payload, in one gathering write.
-     * After a send failure the connection is broken: later replies are dropped and the reader is stopped.
-     */
-    void reply(long handle, int error, ByteBuffer payload) {
-        if (broken) {
-            return;
-        }
-        sendLock.lock();
-        try {
-            replyHeader.clear();
-            replyHeader.putInt(SIMPLE_REPLY_MAGIC).putInt(error).putLong(handle).flip();
-            if (payload == null) {
-                do {
-                    channel.write(replyHeader);
-                } while (replyHeader.hasRemaining());
-            } else {
-                gather[1] = payload;
-                try {
-                    do {
-                        channel.write(gather);
-                    } while (payload.hasRemaining());
-                } finally {
-                    gather[1] = null;
-                }
-            }
-        } catch (IOException e) {
-            fail(e);
-        } finally {
-            sendLock.unlock();
-        }
+    SendBacklog backlog() {
+        return backlog;
     }
 
-    private void fail(IOException e) {
-        if (!broken) {
-            broken = true;
-            LOG.log(Level.DEBUG, "send failed, dropping connection: {0}", e.toString());
-            shutdownInput();
-        }
+    /** Queues a reply; see {@link ReplySender}. */
+    void send(Reply r) {
+        sender.send(r);
     }
 
-    /** Stops the reader at the next request (it sees end of stream); in-flight requests still finish and reply. */
+    /** Stops the reader at its next read (it sees end of stream); in-flight requests still finish and reply. */
     void shutdownInput() {
         try {
             channel.shutdownInput();
@@ -141,7 +103,6 @@ final class Connection implements Runnable {
 
     /** Closes the socket at once: for a server close whose requests do not finish in time. */
     void abort() {
-        broken = true;
         try {
             channel.close();
         } catch (IOException ignored) {

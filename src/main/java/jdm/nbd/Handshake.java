@@ -182,13 +182,14 @@ final class Handshake {
             info(option, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(info.sizeBytes())
                     .putShort((short) info.transmissionFlags()).flip());
             for (int i = 0; i < requests; i++) {
-                int type = d.getShort(4 + nameLen + 2 + 2 * i) & 0xffff;
-                if (type == INFO_NAME) {
+                if ((d.getShort(4 + nameLen + 2 + 2 * i) & 0xffff) == INFO_NAME) {
                     infoString(option, INFO_NAME, export.name());
-                } else if (type == INFO_DESCRIPTION && export.description() != null
-                        && !export.description().isEmpty()) {
-                    infoString(option, INFO_DESCRIPTION, export.description());
                 }
+            }
+            // Sent unasked too (the spec allows it; clients ignore what they did not ask for).
+            String description = export.description();
+            if (description != null && !description.isEmpty()) {
+                infoString(option, INFO_DESCRIPTION, description);
             }
             // Always sent: requests must be aligned to the minimum block, stricter than the default of 1.
             info(option, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(info.minBlock())

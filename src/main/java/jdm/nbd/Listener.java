@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 final class Listener implements AutoCloseable {
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
+    private static final int UNIX_SEND_BUFFER = 2 << 20; // the kernel caps it at net.core.wmem_max
 
     private final ServerSocketChannel server;
     private final Path unixPath;
@@ -113,6 +114,10 @@ final class Listener implements AutoCloseable {
             try {
                 if (tcp) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies are latency-bound
+                } else {
+                    // Unix sockets have no autotuning: the default ~200 KiB makes every large read reply wait
+                    // for the client mid-write (measured: +30% nbdcopy read with 2 MiB). TCP tunes itself.
+                    ch.setOption(StandardSocketOptions.SO_SNDBUF, UNIX_SEND_BUFFER);
                 }
                 onAccept.accept(ch);
             } catch (IOException | RuntimeException e) {

@@ -12,22 +12,21 @@ import jdm.block.Op;
  * buffer and the in-flight slot. Requests larger than the device's maxSectors are split into chained clones, as
  * the queue limits ask of submitters; the parent ends, and replies, when the last piece does.
  */
-final class Request implements Runnable, BioEndIo {
+final class Request extends Reply implements Runnable, BioEndIo {
     private final Connection conn;
     private final BlockDevice device;
-    private final long handle;
     private final Op op;
     private final int flags;
     private final long sector;
     private final int sectors;
-    private final ByteBuffer buf;
+    private ByteBuffer buf;
     private final int bytes;
 
     Request(Connection conn, BlockDevice device, long handle, Op op, int flags, long sector, int sectors,
             ByteBuffer buf, int bytes) {
+        super(handle);
         this.conn = conn;
         this.device = device;
-        this.handle = handle;
         this.op = op;
         this.flags = flags;
         this.sector = sector;
@@ -40,6 +39,12 @@ final class Request implements Runnable, BioEndIo {
     public void run() {
         Bio bio;
         try {
+            if (op == Op.READ) {
+                // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
+                // while it is still in the CPU cache.
+                conn.backlog().awaitRoom();
+                buf = conn.pool().take(bytes);
+            }
             bio = new Bio(op, flags, device, sector, sectors, buf, this);
         } catch (RuntimeException e) {
             finish(NbdErrno.EIO);
@@ -66,18 +71,26 @@ final class Request implements Runnable, BioEndIo {
     }
 
     private void finish(int error) {
-        try {
-            ByteBuffer payload = null;
-            if (op == Op.READ && error == NbdErrno.OK) {
-                payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure
-            }
-            conn.reply(handle, error, payload);
-        } finally {
-            if (buf != null) {
-                conn.pool().give(buf);
-            }
-            conn.inflight().release(bytes);
+        this.error = error;
+        if (op == Op.READ && error == NbdErrno.OK) {
+            payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure
+            conn.backlog().filled(bytes);
         }
+        conn.send(this);
+    }
+
+    /** The reply is out: release the buffer, the backlog and the in-flight slot. */
+    @Override
+    void sent() {
+        if (payload != null) {
+            conn.backlog().sent(bytes);
+            payload = null;
+        }
+        if (buf != null) {
+            conn.pool().give(buf);
+            buf = null;
+        }
+        conn.inflight().release(bytes);
     }
 
     /** For messages. */

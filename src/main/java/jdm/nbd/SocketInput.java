@@ -3,21 +3,24 @@ package jdm.nbd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.ScatteringByteChannel;
 
 /**
  * The receiving side of a connection: a direct read-ahead buffer, so that the small fixed-size headers that clients
- * pipeline arrive many per read call instead of one read per header. Payloads bigger than what is already buffered
- * are read straight from the socket into the caller's buffer; only the read-ahead part is copied. Used by one
- * thread at a time (the connection's reader).
+ * pipeline arrive many per read call instead of one read per header. A payload is read straight from the socket
+ * into the caller's buffer, with the read-ahead buffer as the second part of the same scattering read, so the
+ * next header usually comes in the same call; only payload bytes that arrived with an earlier header are copied.
+ * Used by one thread at a time (the connection's reader).
  */
 final class SocketInput {
-    private final ReadableByteChannel channel;
+    private final ScatteringByteChannel channel;
     private final ByteBuffer buf; // between reads: position..limit is unread data
+    private final ByteBuffer[] scatter = new ByteBuffer[2];
 
-    SocketInput(ReadableByteChannel channel, ByteBuffer readAhead) {
+    SocketInput(ScatteringByteChannel channel, ByteBuffer readAhead) {
         this.channel = channel;
         this.buf = readAhead.clear().flip();
+        scatter[1] = buf;
     }
 
     /** The read-ahead buffer, to give back to its pool once the connection is done. */
@@ -66,6 +69,11 @@ final class SocketInput {
         return buf.getLong();
     }
 
+    /** Bytes read ahead and not consumed yet. */
+    int buffered() {
+        return buf.remaining();
+    }
+
     /** Getters for a header already {@link #fill}ed. */
     int getInt() {
         return buf.getInt();
@@ -79,17 +87,27 @@ final class SocketInput {
         return buf.getLong();
     }
 
-    /** Reads until dst is full: first from the read-ahead, then straight from the socket. */
+    /** Reads until dst is full: first from the read-ahead, then straight from the socket (see class). */
     void readFully(ByteBuffer dst) throws IOException {
         if (buf.hasRemaining()) {
             int n = Math.min(buf.remaining(), dst.remaining());
             dst.put(dst.position(), buf, buf.position(), n).position(dst.position() + n);
             buf.position(buf.position() + n);
-        }
-        while (dst.hasRemaining()) {
-            if (channel.read(dst) < 0) {
-                throw new EOFException("connection closed in the middle of a payload");
+            if (!dst.hasRemaining()) {
+                return;
             }
+        }
+        buf.clear(); // empty: take whatever follows the payload
+        scatter[0] = dst;
+        try {
+            while (dst.hasRemaining()) {
+                if (channel.read(scatter) < 0) {
+                    throw new EOFException("connection closed in the middle of a payload");
+                }
+            }
+        } finally {
+            scatter[0] = null;
+            buf.flip();
         }
     }
 

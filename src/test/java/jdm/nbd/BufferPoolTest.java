@@ -53,6 +53,16 @@ class BufferPoolTest {
     }
 
     @Test
+    void theBufferGivenBackLastIsTakenFirst() {
+        ByteBuffer a = pool.take(4096);
+        ByteBuffer b = pool.take(4096);
+        pool.give(a);
+        pool.give(b);
+        assertThat(pool.take(4096)).isSameAs(b);
+        assertThat(pool.take(4096)).isSameAs(a);
+    }
+
+    @Test
     void buffersBeyondTheRetentionBudgetAreDropped() {
         BufferPool small = new BufferPool(8192);
         ByteBuffer a = small.take(4096);

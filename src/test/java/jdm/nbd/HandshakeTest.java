@@ -135,6 +135,9 @@ class HandshakeTest {
             List<RawClient.OptReply> r = c.go("disk");
             assertThat(r.getLast().type()).isEqualTo(REP_ACK);
             assertThat(find(r, INFO_EXPORT).buffer().getLong(2)).isEqualTo(SIZE);
+            assertThat(find(r, INFO_BLOCK_SIZE).data()).hasSize(14);         // sent unasked: we enforce 512
+            assertThat(find(r, INFO_DESCRIPTION).data()).hasSize(2 + 13);    // sent whenever there is one
+            assertThat(r).noneMatch(x -> x.type() == REP_INFO && x.infoType() == INFO_NAME); // only when asked
             assertThat(exports.openCount("disk")).isEqualTo(1);
             assertThat(c.read(0, 512)).containsOnly(0);
             c.request(0, CMD_DISC, 0, 0, 0, null);

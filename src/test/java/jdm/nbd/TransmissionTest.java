@@ -136,6 +136,40 @@ class TransmissionTest {
     }
 
     @Test
+    void anErrorReplyJustBeforeDisconnectIsStillSent() throws IOException {
+        try (RawClient c = open("disk")) {
+            c.request(0, 999, 41, 0, 0, null);
+            c.request(0, CMD_READ, 42, 0, 4096, null);
+            c.request(0, CMD_DISC, 43, 0, 0, null);
+            Set<Long> handles = new HashSet<>();
+            for (int i = 0; i < 2; i++) {
+                RawClient.Reply r = c.readReply();
+                handles.add(r.handle());
+                if (r.handle() == 42) {
+                    assertThat(r.error()).isZero();
+                    c.readBytes(4096);
+                } else {
+                    assertThat(r.error()).isEqualTo(NbdErrno.EINVAL);
+                }
+            }
+            assertThat(handles).containsExactlyInAnyOrder(41L, 42L);
+            assertThat(c.serverClosed()).isTrue();
+        }
+    }
+
+    @Test
+    void aWriteTooLargeToSkipIsRefusedAndTheConnectionClosed() throws IOException {
+        try (RawClient c = open("disk")) {
+            c.request(0, CMD_WRITE, 5, 0, 0xffff_fe00L, null); // a 4 GiB payload we will not read through
+            assertThat(c.readReply()).isEqualTo(new RawClient.Reply(NbdErrno.EINVAL, 5));
+            assertThat(c.serverClosed()).isTrue();
+        }
+        try (RawClient c = open("disk")) {
+            assertThat(c.read(0, 512)).hasSize(512);
+        }
+    }
+
+    @Test
     void unknownCommandsAndFlagsAreRefusedWithEinval() throws IOException {
         try (RawClient c = open("disk")) {
             assertThat(c.command(0, 5, 0, 512)).isEqualTo(NbdErrno.EINVAL);      // CACHE: not offered
