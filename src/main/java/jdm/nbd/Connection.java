@@ -26,6 +26,7 @@ final class Connection implements Runnable {
     private final Runnable onClosed;
     private final Inflight inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES);
     private final SendBacklog backlog = new SendBacklog(MAX_SEND_BACKLOG);
+    private final SubmitCost submitCost = new SubmitCost();
     private final ReplySender sender;
     private final CountDownLatch closed = new CountDownLatch(1);
 
@@ -81,6 +82,10 @@ final class Connection implements Runnable {
 
     Inflight inflight() {
         return inflight;
+    }
+
+    SubmitCost submitCost() {
+        return submitCost;
     }
 
     SendBacklog backlog() {

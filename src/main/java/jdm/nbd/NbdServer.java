@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
  * An NBD server (NetworkBlockDevice/nbd doc/proto.md, fixed newstyle, simple replies) exporting {@link Exports} on
  * TCP and Unix domain sockets. Each connection runs on its own virtual thread; each request's bio is submitted on a
  * fresh virtual thread, so a device that does its I/O inside submit (FileDevice) still overlaps requests. (Measured
- * against a platform thread pool and against submitting on the reader: the pool was slower; the reader was faster
- * with a file in the page cache but serializes a connection's I/O on a slow synchronous device.)
+ * against a platform thread pool, which was slower, and against always submitting on the reader, which is faster
+ * from the page cache but serializes a connection's I/O on a slow device; the reader only keeps a request when
+ * nothing else is in flight, see {@link Transmission}.)
  *
  * <pre>{@code
  * NbdServer server = new NbdServer(MapExports.of("disk", device))

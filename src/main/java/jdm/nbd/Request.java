@@ -7,10 +7,11 @@ import jdm.block.BlockDevice;
 import jdm.block.Op;
 
 /**
- * One validated request in flight: {@link #run} submits its bio (on a submitter thread, because a device may do the
- * I/O inside submit), and the bio's end-io sends the reply from whichever thread completes it, then returns the
- * buffer and the in-flight slot. Requests larger than the device's maxSectors are split into chained clones, as
- * the queue limits ask of submitters; the parent ends, and replies, when the last piece does.
+ * One validated request in flight (an NBD_CMD_* turned into a bio): {@link #run} submits its bio, usually on a
+ * fresh thread because a device may do the I/O inside submit, and the bio's end-io queues the reply from whichever
+ * thread completes it; once sent, the buffer and the in-flight slot are released. Requests larger than the
+ * device's maxSectors are split into chained clones, as the queue limits ask of submitters; the parent ends, and
+ * replies, when the last piece does.
  */
 final class Request extends Reply implements Runnable, BioEndIo {
     private final Connection conn;
@@ -21,6 +22,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private final int sectors;
     private ByteBuffer buf;
     private final int bytes;
+    private volatile long endedAt;
 
     Request(Connection conn, BlockDevice device, long handle, Op op, int flags, long sector, int sectors,
             ByteBuffer buf, int bytes) {
@@ -50,6 +52,23 @@ final class Request extends Reply implements Runnable, BioEndIo {
             finish(NbdErrno.EIO);
             return;
         }
+        if (!typical()) {
+            submit(bio);
+            return;
+        }
+        long start = System.nanoTime();
+        submit(bio);
+        // How long submit held this thread for the device alone: until end-io if that came inside submit.
+        long ended = endedAt;
+        conn.submitCost().record((ended != 0 ? ended : System.nanoTime()) - start);
+    }
+
+    /** Flushes and FUA writes wait for the disk by design: they say nothing about the device's usual speed. */
+    boolean typical() {
+        return op != Op.FLUSH && (flags & Bio.FUA) == 0;
+    }
+
+    private void submit(Bio bio) {
         int max = device.limits().maxSectors();
         if (op == Op.FLUSH || sectors <= max || max <= 0) {
             bio.submit();
@@ -71,6 +90,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
     }
 
     private void finish(int error) {
+        endedAt = System.nanoTime();
         this.error = error;
         if (op == Op.READ && error == NbdErrno.OK) {
             payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure

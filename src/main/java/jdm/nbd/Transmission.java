@@ -11,9 +11,11 @@ import jdm.block.Op;
 /**
  * The transmission phase's reader (proto.md "Transmission", "Request types", "Error values"): parses each request,
  * validates it, reads a WRITE's payload straight into a pooled buffer, and hands it off at once as a {@link Request}
- * so that many requests are in flight; replies go out as they complete. Invalid requests get an error reply here
- * and the stream stays in step (a refused WRITE's payload is skipped). Only a bad request magic, which leaves no
- * way to find the next request, ends the connection, as do NBD_CMD_DISC and end of stream.
+ * on its own virtual thread, so that many requests are in flight; replies go out as they complete. (One exception:
+ * on an otherwise idle connection whose device has been quick, the reader runs the request itself.) Invalid
+ * requests get an error reply here and the stream stays in step (a refused WRITE's payload is skipped). Only a bad
+ * request magic, which leaves no way to find the next request, ends the connection, as do NBD_CMD_DISC and end of
+ * stream.
  */
 final class Transmission {
     private static final System.Logger LOG = System.getLogger(Transmission.class.getName());
@@ -147,6 +149,14 @@ final class Transmission {
         }
         Request r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
                 (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        if (conn.inflight().requests() == 1 && r.typical() && conn.submitCost().cheap()) {
+            // Nothing else in flight and the device is quick: another thread would only add a hand-off (and in
+            // a VM a cross-CPU wake-up) to the latency, with nothing to overlap. Under load, or when the device
+            // holds its submitter for long, every request gets its own thread. Measured at queue depth 1:
+            // +50-75% IOPS over always handing off; no loss at depth 32.
+            r.run();
+            return;
+        }
         try {
             conn.submitter().execute(r);
         } catch (RuntimeException e) { // rejected (out of threads): run it here rather than lose it

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
@@ -58,6 +59,43 @@ final class TestDevices {
         @Override
         public void submitBio(Bio bio) {
             seen.add(new Seen(bio.op(), bio.flags(), bio.sector(), bio.sectors()));
+            bio.remap(backing, bio.sector());
+            backing.submitBio(bio);
+        }
+    }
+
+    /** Does its I/O inside submit, like FileDevice, but slowly; counts how many submits overlap. */
+    static final class SlowSync implements BlockDevice {
+        private final BlockDevice backing;
+        private final long millis;
+        private final AtomicInteger running = new AtomicInteger();
+        final AtomicInteger maxRunning = new AtomicInteger();
+
+        SlowSync(BlockDevice backing, long millis) {
+            this.backing = backing;
+            this.millis = millis;
+        }
+
+        @Override
+        public String name() {
+            return "slow";
+        }
+
+        @Override
+        public long sizeSectors() {
+            return backing.sizeSectors();
+        }
+
+        @Override
+        public void submitBio(Bio bio) {
+            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(millis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                running.decrementAndGet();
+            }
             bio.remap(backing, bio.sector());
             backing.submitBio(bio);
         }

@@ -299,6 +299,29 @@ class TransmissionTest {
     }
 
     @Test
+    void aDeviceThatBlocksInsideSubmitStillServesRequestsInParallel() throws Exception {
+        TestDevices.SlowSync slow = new TestDevices.SlowSync(new MemoryDevice("m", 2048), 50);
+        Path ssock = dir.resolve("slow.sock");
+        try (NbdServer s = new NbdServer(MapExports.of("s", slow)).listenUnix(ssock).start();
+                RawClient c = RawClient.connect(ssock).open("s")) {
+            assertThat(s.connectionCount()).isEqualTo(1);
+            for (int round = 0; round < 3; round++) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 16; i++) {
+                    c.request(0, CMD_READ, i, (long) i * 4096, 4096, null);
+                }
+                for (int i = 0; i < 16; i++) {
+                    assertThat(c.readReply().error()).isZero();
+                    c.readBytes(4096);
+                }
+                // One after another would take 16 x 50 ms.
+                assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(400);
+            }
+            assertThat(slow.maxRunning.get()).isGreaterThanOrEqualTo(8);
+        }
+    }
+
+    @Test
     void manyPipelinedRequestsGetTheirOwnHandlesAndData() throws Exception {
         int n = 2000;
         try (RawClient c = open("disk")) {
