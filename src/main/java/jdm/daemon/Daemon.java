@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 import jdm.control.ControlServer;
 import jdm.dm.DeviceNamespace;
-import jdm.dm.target.BuiltinTargets;
+import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
 
 /**

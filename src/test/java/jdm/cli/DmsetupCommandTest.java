@@ -167,7 +167,7 @@ class DmsetupCommandTest {
     @Test
     void targetsListsEveryTypeWithItsVersionAlignedAsDmsetup() {
         // Linux 6.1 prints the newest registration first: "zero v1.1.0, striped v1.6.0, linear v1.4.0, error v1.5.0"
-        // (the versions are the targets' own, from jdm.dm.target)
+        // (the versions are the targets' own, from jdm.dm.targets)
         assertThat(ok("targets").out()).isEqualTo("""
                 zero             v1.1.0
                 striped          v1.6.0

@@ -18,7 +18,7 @@ import jdm.block.Op;
 import jdm.control.ControlServer;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.MappedDevice;
-import jdm.dm.target.BuiltinTargets;
+import jdm.dm.targets.BuiltinTargets;
 import picocli.CommandLine;
 
 /**

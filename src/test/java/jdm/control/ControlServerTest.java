@@ -22,7 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.MappedDevice;
-import jdm.dm.target.BuiltinTargets;
+import jdm.dm.targets.BuiltinTargets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

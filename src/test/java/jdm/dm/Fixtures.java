@@ -8,7 +8,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.Op;
-import jdm.dm.target.BuiltinTargets;
+import jdm.dm.targets.BuiltinTargets;
 
 /** Shared helpers for dm tests: sized backing files, a namespace, and synchronous sector I/O. */
 final class Fixtures {

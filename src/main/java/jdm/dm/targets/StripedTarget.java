@@ -1,4 +1,4 @@
-package jdm.dm.target;
+package jdm.dm.targets;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdm.block.BlkStatus;
