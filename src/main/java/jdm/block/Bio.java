@@ -44,10 +44,10 @@ public final class Bio {
     private final int flags;
     private BlockDevice device;
     private long sector;
-    private final int sectors;
-    private final ByteBuffer data;
+    private int sectors;
+    private ByteBuffer data;
     private BioEndIo endIo;
-    private Object privateData;
+    private Object targetData;
     private int targetBioNr;
     private Bio next;
     @SuppressWarnings("unused") // through REMAINING
@@ -127,12 +127,32 @@ public final class Bio {
         this.targetBioNr = nr;
     }
 
-    public Object privateData() {
-        return privateData;
+    /**
+     * What the target that maps this bio keeps with it until end-io (the kernel's per-bio data, dm_per_bio_data):
+     * one slot per bio, owned by the target the bio is at. Read it with the type the target stored; another type
+     * fails at once with a ClassCastException naming both, rather than later and elsewhere.
+     */
+    public <T> T targetData(Class<T> type) {
+        return type.cast(targetData);
     }
 
-    public void setPrivateData(Object p) {
-        this.privateData = p;
+    public void setTargetData(Object data) {
+        this.targetData = data;
+    }
+
+    /**
+     * Keeps only the first {@code sectors} sectors of the bio (its data buffer shrinks to match): the kernel's
+     * bio_trim from the start, as a target that maps only part of a bio does (stripe_map_range, and the core's
+     * dm_accept_partial_bio).
+     */
+    public void trim(int sectors) {
+        if (sectors < 0 || sectors > this.sectors) {
+            throw new IllegalArgumentException("trim " + this + " to " + sectors + " sectors");
+        }
+        this.sectors = sectors;
+        if (data != null) {
+            data = data.slice(data.position(), sectors << SECTOR_SHIFT);
+        }
     }
 
     public void setEndIo(BioEndIo endIo) {
@@ -143,6 +163,15 @@ public final class Bio {
     public void remap(BlockDevice device, long sector) {
         this.device = device;
         this.sector = sector;
+    }
+
+    /**
+     * Re-arms a bio that has ended so it can be submitted or ended once more: one completion reference, status OK.
+     * For a stacking driver that takes a finished clone back (dm's DM_ENDIO_INCOMPLETE) to retry it.
+     */
+    public void rearm() {
+        STATUS.setVolatile(this, BlkStatus.OK);
+        REMAINING.setVolatile(this, 1);
     }
 
     /** The first error recorded, or OK. */

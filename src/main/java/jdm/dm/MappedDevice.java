@@ -8,6 +8,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.Op;
+import jdm.block.QueueLimits;
 
 /**
  * A mapped device (drivers/md/dm.c): a live table that maps every bio, an inactive table waiting for resume, and
@@ -25,12 +26,16 @@ import jdm.block.Op;
  */
 public final class MappedDevice implements BlockDevice {
     private static final long BLOCKED = 1L << 62;
+    private static final int PAGE_BYTES = 4096;
+    private static final int READAHEAD_MIN_PAGES = (128 << 10) / PAGE_BYTES;
 
     private volatile String name;
     private final DevT devt;
     private final boolean createdReadOnly;
     private volatile String uuid;
     private volatile Table live;
+    /** The immutable target type the device has had live, which later tables must keep (md->immutable_target_type). */
+    private volatile TargetType immutableType;
     private Table inactive;
 
     /** Serializes suspend, resume and destroy, held while draining I/O: the kernel's suspend_lock. */
@@ -88,6 +93,22 @@ public final class MappedDevice implements BlockDevice {
         return t == null ? 0 : t.sizeSectors();
     }
 
+    /** The live table's stacked limits; with no table, a stacking device's defaults. */
+    @Override
+    public QueueLimits limits() {
+        Table t = live;
+        return t == null ? QueueLimits.STACKING : t.limits();
+    }
+
+    /**
+     * The read-ahead dmsetup info prints, in sectors, as the kernel's disk_update_readahead sets it: twice io_opt in
+     * 4 KiB pages, at least VM_READAHEAD_PAGES (128 KiB).
+     */
+    public int readAheadSectors() {
+        int pages = Math.max((int) (limits().ioOptBytes() * 2L / PAGE_BYTES), READAHEAD_MIN_PAGES);
+        return pages * (PAGE_BYTES / Bio.SECTOR_SIZE);
+    }
+
     public Table liveTable() {
         return live;
     }
@@ -106,6 +127,11 @@ public final class MappedDevice implements BlockDevice {
 
     public int eventNr() {
         return eventNr.get();
+    }
+
+    /** Sets the event number a restarted daemon recorded for the device (state restore). */
+    void restoreEventNr(int nr) {
+        eventNr.set(nr);
     }
 
     /** Counts an opener (an NBD connection, a table that uses this device). */
@@ -145,7 +171,12 @@ public final class MappedDevice implements BlockDevice {
     // held while waiting; suspend, resume and destroy serialize on suspendLock, which is held while I/O drains. ----
 
     /** Makes table the inactive one, destroying a previous inactive table: the load ioctl. */
-    synchronized void load(Table table) {
+    synchronized void load(Table table) throws DmException {
+        TargetType keep = immutableType;
+        if (keep != null && keep != table.immutableType() && !table.hasWildcard()) {
+            table.release();
+            throw DmException.invalid("can't replace immutable target type " + keep.name());
+        }
         Table old = inactive;
         inactive = table;
         if (old != null) {
@@ -209,6 +240,9 @@ public final class MappedDevice implements BlockDevice {
                 suspendLocked(false);
                 old = live;
                 live = next;
+                if (immutableType == null) {
+                    immutableType = next.immutableType();
+                }
             }
             if (old != null) {
                 old.release();
@@ -315,27 +349,48 @@ public final class MappedDevice implements BlockDevice {
         while (sector < end) {
             Table.Entry e = t.entry(i);
             long len = Math.min(end, e.endSector()) - sector;
-            long maxIo = e.target().maxIoLenSectors();
-            if (maxIo > 0) {
-                long rel = sector - e.beginSector();
-                len = Math.min(len, maxIo - rel % maxIo);
-            }
-            mapClone(e, io, bio.clone((int) (sector - bio.sector()), (int) len, null), 0);
-            sector += len;
+            len = Math.min(len, toBoundary(sector - e.beginSector(), e.target().maxIoLenSectors()));
+            // a target may accept only the front of its clone (acceptPartialBio): the rest is the next clone
+            sector += mapClone(e, io, bio.clone((int) (sector - bio.sector()), (int) len, null), 0);
             if (sector >= e.endSector()) {
                 i++;
             }
         }
     }
 
+    /** Sectors from a target-relative sector to the next multiple of boundary (no limit when boundary is 0). */
+    private static long toBoundary(long relativeSector, long boundary) {
+        return boundary > 0 ? boundary - relativeSector % boundary : Long.MAX_VALUE;
+    }
+
+    /**
+     * Lets a target map only the first {@code sectors} sectors of a READ or WRITE clone it is mapping: the core
+     * sends the rest as a further clone after this one, as the kernel's dm_accept_partial_bio. Call it inside
+     * {@link Target#map}, before the clone is submitted or remapped.
+     */
+    public static void acceptPartialBio(Bio clone, int sectors) {
+        if (clone.op() != Op.READ && clone.op() != Op.WRITE) {
+            throw new IllegalArgumentException("acceptPartialBio on " + clone + ": only reads and writes split");
+        }
+        if (sectors <= 0) {
+            throw new IllegalArgumentException("acceptPartialBio on " + clone + ": " + sectors + " sectors");
+        }
+        clone.trim(sectors);
+    }
+
     private void changeExtents(Table t, MappedIo io) {
         Bio bio = io.orig;
         long sector = bio.sector();
         long end = bio.endSector();
-        for (int i = t.find(sector); sector < end; i++) {
+        long maxDiscard = t.limits().maxDiscardSectors();
+        for (int i = t.find(sector); sector < end; ) {
             Table.Entry e = t.entry(i);
+            Target target = e.target();
             long len = Math.min(end, e.endSector()) - sector;
-            int copies = bio.op() == Op.DISCARD ? e.target().numDiscardBios() : e.target().numWriteZeroesBios();
+            if (bio.op() == Op.DISCARD && target.splitDiscards()) {
+                len = Math.min(len, toBoundary(sector - e.beginSector(), maxDiscard));
+            }
+            int copies = bio.op() == Op.DISCARD ? target.numDiscardBios() : target.numWriteZeroesBios();
             if (copies == 0) {
                 io.error(BlkStatus.NOTSUPP);
             }
@@ -343,6 +398,9 @@ public final class MappedDevice implements BlockDevice {
                 mapClone(e, io, bio.clone((int) (sector - bio.sector()), (int) len, null), n);
             }
             sector += len;
+            if (sector >= e.endSector()) {
+                i++;
+            }
         }
     }
 
@@ -357,25 +415,37 @@ public final class MappedDevice implements BlockDevice {
         }
     }
 
-    private void mapClone(Table.Entry e, MappedIo io, Bio clone, int targetBioNr) {
+    /** Maps one clone and acts on the verdict (__map_bio); returns how many sectors the target took of it. */
+    private int mapClone(Table.Entry e, MappedIo io, Bio clone, int targetBioNr) {
         Target target = e.target();
         io.get();
         clone.setTargetBioNr(targetBioNr);
-        clone.setEndIo(c -> {
-            target.endIo(c, c.status());
-            io.put(c.status());
-        });
+        clone.setEndIo(c -> endClone(target, io, c));
         if (io.orig.op() != Op.FLUSH) {
             clone.remap(this, clone.sector() - e.beginSector());
         }
-        switch (target.map(clone)) {
+        int sectorsBefore = clone.sectors();
+        MapResult verdict = target.map(clone);
+        int accepted = clone.sectors();
+        if (accepted != sectorsBefore && io.orig.op() != Op.READ && io.orig.op() != Op.WRITE) {
+            accepted = sectorsBefore; // a discard's share trimmed by its target: the rest is not ours to resend
+        }
+        switch (verdict) {
             case REMAPPED -> clone.submit();
             case SUBMITTED -> { }
-            case KILL -> clone.endio(BlkStatus.IOERR);
-            case REQUEUE -> {
-                io.requeue = true;
-                clone.endio(BlkStatus.OK);
-            }
+            case KILL -> io.put(BlkStatus.IOERR);          // the clone never went down: no end_io for it
+            case REQUEUE -> io.put(BlkStatus.DM_REQUEUE);
+        }
+        return accepted;
+    }
+
+    /** A mapped clone has ended: the target's end_io verdict decides what reaches the original (clone_endio). */
+    private static void endClone(Target target, MappedIo io, Bio clone) {
+        BlkStatus s = clone.status();
+        switch (target.endIo(clone, s)) {
+            case DONE -> io.put(s);
+            case INCOMPLETE -> clone.rearm();
+            case REQUEUE -> io.put(BlkStatus.DM_REQUEUE);
         }
     }
 
@@ -409,13 +479,16 @@ public final class MappedDevice implements BlockDevice {
         }
 
         void put(BlkStatus s) {
-            if (s != BlkStatus.OK) {
+            if (s == BlkStatus.DM_REQUEUE) {
+                requeue = true;
+            } else if (s != BlkStatus.OK) {
                 error(s);
             }
             if (remaining.decrementAndGet() != 0) {
                 return;
             }
-            if (requeue && status == BlkStatus.OK) {
+            if (requeue) {
+                // a push-back supersedes errors while a noflush suspend holds it; otherwise it fails (dm_io_complete)
                 synchronized (ioLock) {
                     if (suspended && noflushSuspend) {
                         deferred.add(orig); // resubmitted whole on resume

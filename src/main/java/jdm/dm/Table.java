@@ -3,6 +3,7 @@ package jdm.dm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import jdm.block.QueueLimits;
 
 /**
  * A device-mapper table: targets covering {@code [0, size)} without gaps, in order, and the devices they hold
@@ -23,8 +24,11 @@ public final class Table {
     private final List<DmDev> devices;
     private final DeviceResolver resolver;
     private final boolean readOnly;
+    private final QueueLimits limits;
 
-    private Table(Entry[] entries, List<DmDev> devices, DeviceResolver resolver, boolean readOnly) {
+    private Table(Entry[] entries, List<DmDev> devices, DeviceResolver resolver, boolean readOnly,
+                  QueueLimits limits) {
+        this.limits = limits;
         this.entries = entries;
         this.devices = devices;
         this.resolver = resolver;
@@ -46,6 +50,7 @@ public final class Table {
         try {
             List<Entry> entries = new ArrayList<>();
             long next = 0;
+            TargetType singleton = null;
             for (TableLine line : lines) {
                 String where = "line " + line.lineNo() + ": ";
                 if (line.lengthSectors() == 0) {
@@ -59,9 +64,17 @@ public final class Table {
                 if (Long.MAX_VALUE - line.startSector() < line.lengthSectors()) {
                     throw DmException.invalid(where + "target end overflows");
                 }
+                if (singleton != null) {
+                    throw DmException.invalid(where + "target type " + singleton.name()
+                            + " must appear alone in table");
+                }
                 TargetType type = registry.find(line.type());
                 if (type == null) {
                     throw DmException.invalid(where + line.type() + ": unknown target type");
+                }
+                checkFeatures(type, entries, readOnly, where);
+                if (type.has(TargetType.Feature.SINGLETON)) {
+                    singleton = type;
                 }
                 Target t;
                 try {
@@ -78,11 +91,68 @@ public final class Table {
             if (entries.isEmpty()) {
                 throw DmException.invalid("empty table: no targets");
             }
-            return new Table(entries.toArray(Entry[]::new), List.copyOf(b.devices), resolver, readOnly);
+            Entry[] all = entries.toArray(Entry[]::new);
+            return new Table(all, List.copyOf(b.devices), resolver, readOnly, calculateLimits(all));
         } catch (DmException | RuntimeException e) {
             b.releaseAll();
             throw e;
         }
+    }
+
+    /** The type features dm_table_add_target checks, with its ti->error sentences. */
+    private static void checkFeatures(TargetType type, List<Entry> before, boolean readOnly, String where)
+            throws DmException {
+        String prefix = where + type.name() + ": ";
+        if (type.has(TargetType.Feature.SINGLETON) && !before.isEmpty()) {
+            throw DmException.invalid(prefix + "singleton target type must appear alone in table");
+        }
+        if (type.has(TargetType.Feature.ALWAYS_WRITEABLE) && readOnly) {
+            throw DmException.invalid(prefix + "target type may not be included in a read-only table");
+        }
+        TargetType immutable = before.isEmpty() ? null : immutableType(before);
+        if ((immutable != null && immutable != type)
+                || (type.has(TargetType.Feature.IMMUTABLE) && !before.isEmpty() && before.getFirst().type() != type)) {
+            throw DmException.invalid(prefix + "immutable target type cannot be mixed with other target types");
+        }
+    }
+
+    private static TargetType immutableType(List<Entry> entries) {
+        for (Entry e : entries) {
+            if (e.type().has(TargetType.Feature.IMMUTABLE)) {
+                return e.type();
+            }
+        }
+        return null;
+    }
+
+    /** The table's immutable target type, or null: dm_table_get_immutable_target_type. */
+    public TargetType immutableType() {
+        return immutableType(List.of(entries));
+    }
+
+    /** True when a target of the table may replace an immutable one: dm_table_get_wildcard_target. */
+    public boolean hasWildcard() {
+        for (Entry e : entries) {
+            if (e.type().has(TargetType.Feature.WILDCARD)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The device's limits, as dm_calculate_queue_limits: for each target, its devices' limits stacked (through
+     * iterateDevices), then its io_hints; the targets' results stacked into the table's.
+     */
+    private static QueueLimits calculateLimits(Entry[] entries) throws DmException {
+        QueueLimits.Builder table = QueueLimits.STACKING.builder();
+        for (Entry e : entries) {
+            QueueLimits.Builder target = QueueLimits.STACKING.builder();
+            e.target().iterateDevices((dev, start, len) -> target.stack(dev.device().limits()));
+            e.target().ioHints(target);
+            table.stack(target.build());
+        }
+        return table.build();
     }
 
     /** The kernel's device_area_is_invalid: every area a target maps to lies inside its device. */
@@ -116,6 +186,11 @@ public final class Table {
 
     public boolean readOnly() {
         return readOnly;
+    }
+
+    /** The stacked queue limits of the table's targets and devices. */
+    public QueueLimits limits() {
+        return limits;
     }
 
     /** The devices the table holds, each once, in acquisition order (dmsetup deps). */

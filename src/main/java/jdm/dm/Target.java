@@ -2,6 +2,7 @@ package jdm.dm;
 
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
+import jdm.block.QueueLimits;
 
 /**
  * One target instance in a table, the kernel's {@code struct dm_target} with its {@code target_type} methods: built
@@ -17,8 +18,13 @@ public interface Target {
     /** Maps one bio (sector relative to the target start): remap it, take it, or give a verdict. */
     MapResult map(Bio bio);
 
-    /** Called when a bio this target remapped has ended, before the status reaches the original: the end_io hook. */
-    default void endIo(Bio bio, BlkStatus status) {
+    /**
+     * Called when a bio this target mapped (remapped or took) has ended, before its status reaches the original:
+     * the end_io hook. The verdict says whether the status stands, the target keeps the clone to retry it, or the
+     * original is to be requeued (see {@link EndIoResult}). Not called for bios the map verdict killed or requeued.
+     */
+    default EndIoResult endIo(Bio clone, BlkStatus status) {
+        return EndIoResult.DONE;
     }
 
     /** Appends the parameters part of the status line (no start, length or type), in the kernel's exact format. */
@@ -26,6 +32,13 @@ public interface Target {
 
     /** Visits every device area the target maps to (bounds checks, deps, cycle detection). */
     default void iterateDevices(DeviceVisitor visitor) throws DmException {
+    }
+
+    /**
+     * Adjusts the limits this target's devices stacked up (io_min, io_opt, block sizes, discard granularity, max
+     * sectors): the io_hints hook, applied by the core as dm_calculate_queue_limits does.
+     */
+    default void ioHints(QueueLimits.Builder limits) {
     }
 
     /** Handles a "dmsetup message"; returns text to print or "" for none. */
@@ -41,6 +54,15 @@ public interface Target {
     /** Copies of an empty flush the target gets (0: flushes complete at once). */
     default int numFlushBios() {
         return 1;
+    }
+
+    /**
+     * True when discards must be split on the device's max discard size (set in {@link #ioHints}), counted from the
+     * target start, so that each discard the target sees covers at most one of its blocks: the kernel's
+     * max_discard_granularity (split_discard_bios before 6.0).
+     */
+    default boolean splitDiscards() {
+        return false;
     }
 
     /** Copies of each discard the target gets (0: discards fail with EOPNOTSUPP). */

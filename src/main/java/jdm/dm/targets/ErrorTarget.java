@@ -1,5 +1,6 @@
 package jdm.dm.targets;
 
+import java.util.Set;
 import jdm.block.Bio;
 import jdm.dm.MapResult;
 import jdm.dm.StatusType;
@@ -14,7 +15,8 @@ import jdm.dm.TargetType;
  * <pre>error</pre>
  */
 public final class ErrorTarget implements Target {
-    public static final TargetType TYPE = new TargetType("error", new int[] {1, 5, 0}, ErrorTarget::create);
+    public static final TargetType TYPE = new TargetType("error", new int[] {1, 5, 0},
+            Set.of(TargetType.Feature.WILDCARD), ErrorTarget::create); // may replace an immutable target
 
     static Target create(TargetArgs args) {
         return new ErrorTarget();

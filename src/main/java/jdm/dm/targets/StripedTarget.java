@@ -4,9 +4,11 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.Op;
+import jdm.block.QueueLimits;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
 import jdm.dm.DmException;
+import jdm.dm.EndIoResult;
 import jdm.dm.MapResult;
 import jdm.dm.StatusType;
 import jdm.dm.Target;
@@ -131,24 +133,23 @@ public final class StripedTarget implements Target {
             bio.endio(BlkStatus.OK); // nothing of the range lies on this stripe
             return MapResult.SUBMITTED;
         }
-        // The share is shorter than the bio, so it goes down as a shorter piece of it (the kernel trims bi_size).
+        // The share is shorter than the bio: it goes down trimmed to it, as the kernel sets bi_size.
         bio.remap(devs[s].device(), physicalStarts[s] + begin);
-        Bio piece = bio.clone(0, (int) (end - begin), null);
-        piece.setEndIo(p -> bio.endio(p.status()));
-        piece.submit();
-        return MapResult.SUBMITTED;
+        bio.trim((int) (end - begin));
+        return MapResult.REMAPPED;
     }
 
     @Override
-    public void endIo(Bio bio, BlkStatus status) {
+    public EndIoResult endIo(Bio bio, BlkStatus status) {
         if (status == BlkStatus.OK || status == BlkStatus.NOTSUPP) {
-            return;
+            return EndIoResult.DONE;
         }
         for (int i = 0; i < stripes; i++) {
             if (devs[i].device() == bio.device() && errorCounts.incrementAndGet(i) < ERROR_EVENT_THRESHOLD) {
                 event.run();
             }
         }
+        return EndIoResult.DONE;
     }
 
     @Override
@@ -178,6 +179,14 @@ public final class StripedTarget implements Target {
         for (int i = 0; i < stripes; i++) {
             visitor.visit(devs[i], physicalStarts[i], stripeWidthSectors);
         }
+    }
+
+    /** io_min is a chunk, io_opt a full stripe: stripe_io_hints. */
+    @Override
+    public void ioHints(QueueLimits.Builder limits) {
+        long chunkBytes = chunkSectors << Bio.SECTOR_SHIFT;
+        limits.ioMin((int) Math.min(chunkBytes, Integer.MAX_VALUE));
+        limits.ioOpt((int) Math.min(chunkBytes * stripes, Integer.MAX_VALUE));
     }
 
     @Override
