@@ -20,6 +20,11 @@ public final class TargetArgs {
         this.table = table;
     }
 
+    /** A cursor over the words from the first, to read them in order with bounds and error sentences. */
+    public ArgCursor cursor() {
+        return new ArgCursor(this);
+    }
+
     /** Number of words: argc. */
     public int count() {
         return argv.length;

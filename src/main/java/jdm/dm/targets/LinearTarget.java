@@ -1,6 +1,7 @@
 package jdm.dm.targets;
 
 import jdm.block.Bio;
+import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
 import jdm.dm.DmException;
@@ -34,11 +35,10 @@ public final class LinearTarget implements Target {
         if (args.count() != 2) {
             throw DmException.invalid("Invalid argument count");
         }
-        long start = TargetArgs.parseSector(args.word(1));
-        if (start < 0) {
-            throw DmException.invalid("Invalid device sector");
-        }
-        return new LinearTarget(args.device(args.word(0), "Device lookup failed"), start, args.lengthSectors());
+        ArgCursor as = args.cursor();
+        String device = as.shift();
+        long start = as.readSector("Invalid device sector");
+        return new LinearTarget(args.device(device, "Device lookup failed"), start, args.lengthSectors());
     }
 
     /** The device sector for a target-relative sector. */

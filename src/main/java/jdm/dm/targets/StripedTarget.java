@@ -5,6 +5,7 @@ import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
+import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
 import jdm.dm.DmException;
@@ -53,14 +54,9 @@ public final class StripedTarget implements Target {
         if (args.count() < 2) {
             throw DmException.invalid("Not enough arguments");
         }
-        long stripes = TargetArgs.parseUnsigned(args.word(0), 0xffffffffL);
-        if (stripes <= 0) {
-            throw DmException.invalid("Invalid stripe count");
-        }
-        long chunk = TargetArgs.parseUnsigned(args.word(1), 0xffffffffL);
-        if (chunk <= 0) {
-            throw DmException.invalid("Invalid chunk_size");
-        }
+        ArgCursor as = args.cursor();
+        long stripes = as.readUnsigned(1, 0xffffffffL, "Invalid stripe count");
+        long chunk = as.readUnsigned(1, 0xffffffffL, "Invalid chunk_size");
         long len = args.lengthSectors();
         if (len % stripes != 0) {
             throw DmException.invalid("Target length not divisible by number of stripes");
@@ -69,19 +65,16 @@ public final class StripedTarget implements Target {
         if (width % chunk != 0) {
             throw DmException.invalid("Target length not divisible by chunk size");
         }
-        if (args.count() != 2 + 2 * stripes) {
+        if (as.remaining() != 2 * stripes) {
             throw DmException.invalid("Not enough destinations specified");
         }
         int n = (int) stripes;
         DmDev[] devs = new DmDev[n];
         long[] starts = new long[n];
         for (int i = 0; i < n; i++) {
-            long start = TargetArgs.parseSector(args.word(3 + 2 * i));
-            if (start < 0) {
-                throw DmException.invalid("Couldn't parse stripe destination");
-            }
-            devs[i] = args.device(args.word(2 + 2 * i), "Couldn't parse stripe destination");
-            starts[i] = start;
+            String device = as.shift();
+            starts[i] = as.readSector("Couldn't parse stripe destination");
+            devs[i] = args.device(device, "Couldn't parse stripe destination");
         }
         return new StripedTarget(n, chunk, width, devs, starts, args.eventTrigger());
     }
