@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
+import jdm.block.dev.BackingFiles;
+import jdm.block.dev.RamDisks;
 import jdm.control.ControlServer;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.targets.BuiltinTargets;
@@ -26,12 +28,22 @@ public final class Daemon implements AutoCloseable {
         this.control = control;
     }
 
-    /** Where to listen; null or 0 leaves a listener out. */
-    public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
+    /**
+     * Where to listen (null or 0 leaves a listener out), and the RAM disks (/dev/ramN, 1:N) tables may use, as the
+     * kernel's brd module parameters rd_nr and rd_size.
+     */
+    public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
+                         long ramDiskSizeBytes) {
+        /** With brd's default RAM disks: 16 of 4 MiB, sparse (memory is taken only as they are written). */
+        public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
+            this(nbdSocket, tcpHost, tcpPort, controlSocket, RamDisks.DEFAULT_COUNT, RamDisks.DEFAULT_SIZE_BYTES);
+        }
     }
 
     public static Daemon start(Listen listen) throws IOException {
-        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry());
+        // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
+        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
+                new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
         NbdServer nbd = new NbdServer(new DmExports(ns));
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());

@@ -20,8 +20,44 @@ final class ListenOptions {
             description = "Control socket for 'jdm dmsetup' (env JDM_CONTROL).")
     Path control;
 
+    @Option(names = "--ram-disks", paramLabel = "N", defaultValue = "16",
+            description = "RAM disks /dev/ram0../dev/ramN-1 (1:N) tables may use, as brd's rd_nr (default"
+                    + " ${DEFAULT-VALUE}).")
+    int ramDisks;
+
+    @Option(names = "--ram-disk-size", paramLabel = "SIZE", defaultValue = "4M",
+            description = "Size of each RAM disk, bytes or with K, M, G (default ${DEFAULT-VALUE}, as brd's rd_size);"
+                    + " memory is taken only as they are written.")
+    String ramDiskSize;
+
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
-        return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl);
+        return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
+                parseSize(ramDiskSize));
+    }
+
+    /** "4096", "64K", "4M", "1G": bytes, binary units; a whole number of 512-byte sectors. */
+    static long parseSize(String s) {
+        if (s == null || s.isEmpty()) {
+            throw new IllegalArgumentException("--ram-disk-size: empty size");
+        }
+        char unit = Character.toUpperCase(s.charAt(s.length() - 1));
+        int shift = switch (unit) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            default -> 0;
+        };
+        String digits = shift == 0 ? s : s.substring(0, s.length() - 1);
+        long v;
+        try {
+            v = Long.parseLong(digits);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--ram-disk-size: not a size: " + s);
+        }
+        if (v < 0 || v > (Long.MAX_VALUE >> shift) || ((v << shift) & 511) != 0) {
+            throw new IllegalArgumentException("--ram-disk-size: " + s + " is not a whole number of 512-byte sectors");
+        }
+        return v << shift;
     }
 }
