@@ -287,6 +287,11 @@ public final class DeviceNamespace {
         changed();
     }
 
+    /** Sets a device's event number to what a previous daemon recorded (state restore); not a change. */
+    public void restoreEventNr(String name, int eventNr) throws DmException {
+        get(name).restoreEventNr(eventNr);
+    }
+
     /** Removes an unused device: the remove ioctl (EBUSY while open or used by another table). */
     public void remove(String name) throws DmException, InterruptedException {
         MappedDevice md;
