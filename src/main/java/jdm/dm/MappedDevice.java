@@ -171,27 +171,31 @@ public final class MappedDevice implements BlockDevice {
     // held while waiting; suspend, resume and destroy serialize on suspendLock, which is held while I/O drains. ----
 
     /** Makes table the inactive one, destroying a previous inactive table: the load ioctl. */
-    synchronized void load(Table table) throws DmException {
+    void load(Table table) throws DmException {
         TargetType keep = immutableType;
         if (keep != null && keep != table.immutableType() && !table.hasWildcard()) {
             table.release();
             throw DmException.invalid("can't replace immutable target type " + keep.name());
         }
-        Table old = inactive;
-        inactive = table;
+        Table old = swapInactive(table);
         if (old != null) {
-            old.release();
+            old.release(); // outside this device's monitor: releasing takes the namespace's lock
         }
     }
 
     /** Destroys the inactive table: the clear ioctl. Returns false when there was none. */
-    synchronized boolean clearInactive() {
-        Table old = inactive;
-        inactive = null;
+    boolean clearInactive() {
+        Table old = swapInactive(null);
         if (old != null) {
             old.release();
         }
         return old != null;
+    }
+
+    private synchronized Table swapInactive(Table table) {
+        Table old = inactive;
+        inactive = table;
+        return old;
     }
 
     /**
@@ -270,10 +274,8 @@ public final class MappedDevice implements BlockDevice {
         }
     }
 
-    private synchronized Table takeInactive() {
-        Table t = inactive;
-        inactive = null;
-        return t;
+    private Table takeInactive() {
+        return swapInactive(null);
     }
 
     /** Destroys both tables; the device must be unused (the namespace checks). */
