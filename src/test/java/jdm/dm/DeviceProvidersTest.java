@@ -42,8 +42,10 @@ class DeviceProvidersTest {
         DeviceNamespace ns = namespace(2);
         ns.create("v", null, false);
         assertThatThrownBy(() -> ns.load("v", "0 8 linear /dev/ram2 0", dir))
-                .isInstanceOfSatisfying(DmException.class, e -> assertThat(e.errno()).isEqualTo(DmException.ENXIO))
+                .isInstanceOfSatisfying(DmException.class, e -> assertThat(e.errno()).isEqualTo(DmException.ENODEV))
                 .hasMessageContaining("Device lookup failed");
+        assertThatThrownBy(() -> ns.load("v", "0 8 linear 1:2 0", dir))
+                .isInstanceOfSatisfying(DmException.class, e -> assertThat(e.errno()).isEqualTo(DmException.ENXIO));
         assertThatThrownBy(() -> ns.load("v", "0 8 linear 9:0 0", dir))
                 .hasMessageContaining("no device 9:0");
         assertThatThrownBy(() -> ns.load("v", "0 4096 linear /dev/ram1 0", dir))

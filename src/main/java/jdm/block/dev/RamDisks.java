@@ -55,11 +55,13 @@ public final class RamDisks implements DeviceProvider {
             return null;
         }
         int minor = parseMinor(number);
+        if (minor < 0 && word.startsWith(PREFIX)) {
+            return null; // /dev/ramfoo: not a RAM disk name; let a later provider judge the path
+        }
         if (minor < 0 || minor >= disks.length) {
-            if (word.startsWith(PREFIX) && minor < 0) {
-                return null; // /dev/ramfoo: not a RAM disk name; let a later provider judge the path
-            }
-            throw new DeviceException(Errno.ENXIO, "no RAM disk " + word + " (" + disks.length + " configured)");
+            // as a path that does not exist (ENODEV) or a number nobody has (ENXIO), like the other devices
+            throw new DeviceException(word.startsWith(PREFIX) ? Errno.ENODEV : Errno.ENXIO,
+                    "no RAM disk " + word + " (" + disks.length + " configured)");
         }
         MemoryDevice d = disks[minor];
         return new HeldDevice() { // RAM disks live as long as the daemon: a hold counts nothing
