@@ -5,8 +5,9 @@ public enum EndIoResult {
     /** The clone's status goes to the original bio. */
     DONE,
     /**
-     * The target keeps the clone: the core re-arms it (one completion reference, status OK) and the target either
-     * resubmits it or ends it again later; either way it comes back through end-io.
+     * The target keeps the clone and either resubmits it or ends it again later; either way it comes back through
+     * end-io. The core has re-armed it (one completion reference, status OK) before calling end-io, so the target
+     * may hand it to another thread before returning.
      */
     INCOMPLETE,
     /** Retry the original I/O after resume: held across a noflush suspend, otherwise failed with IOERR. */

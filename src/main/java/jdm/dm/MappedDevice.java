@@ -444,9 +444,10 @@ public final class MappedDevice implements BlockDevice {
     /** A mapped clone has ended: the target's end_io verdict decides what reaches the original (clone_endio). */
     private static void endClone(Target target, MappedIo io, Bio clone) {
         BlkStatus s = clone.status();
+        clone.rearm(); // before end_io: a target that keeps it may resubmit it at once, from any thread
         switch (target.endIo(clone, s)) {
             case DONE -> io.put(s);
-            case INCOMPLETE -> clone.rearm();
+            case INCOMPLETE -> { }
             case REQUEUE -> io.put(BlkStatus.DM_REQUEUE);
         }
     }

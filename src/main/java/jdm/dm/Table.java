@@ -53,20 +53,13 @@ public final class Table {
             TargetType singleton = null;
             for (TableLine line : lines) {
                 String where = "line " + line.lineNo() + ": ";
-                if (line.lengthSectors() == 0) {
-                    throw DmException.invalid(where + "zero-length target");
-                }
-                if (line.startSector() != next) {
-                    throw DmException.invalid(where + "Gap in table: target starts at sector " + line.startSector()
-                            + " but the table so far ends at " + next
-                            + (line.startSector() < next ? " (targets overlap)" : " (sectors left unmapped)"));
-                }
-                if (Long.MAX_VALUE - line.startSector() < line.lengthSectors()) {
-                    throw DmException.invalid(where + "target end overflows");
-                }
+                // the checks in dm_table_add_target's order, so a line wrong in several ways fails as there
                 if (singleton != null) {
                     throw DmException.invalid(where + "target type " + singleton.name()
                             + " must appear alone in table");
+                }
+                if (line.lengthSectors() == 0) {
+                    throw DmException.invalid(where + "zero-length target");
                 }
                 TargetType type = registry.find(line.type());
                 if (type == null) {
@@ -75,6 +68,14 @@ public final class Table {
                 checkFeatures(type, entries, readOnly, where);
                 if (type.has(TargetType.Feature.SINGLETON)) {
                     singleton = type;
+                }
+                if (line.startSector() != next) {
+                    throw DmException.invalid(where + "Gap in table: target starts at sector " + line.startSector()
+                            + " but the table so far ends at " + next
+                            + (line.startSector() < next ? " (targets overlap)" : " (sectors left unmapped)"));
+                }
+                if (Long.MAX_VALUE - line.startSector() < line.lengthSectors()) {
+                    throw DmException.invalid(where + "target end overflows");
                 }
                 Target t;
                 try {

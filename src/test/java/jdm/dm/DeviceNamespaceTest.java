@@ -17,9 +17,11 @@ import jdm.block.BlkStatus;
 import jdm.block.Op;
 import jdm.dm.targets.BuiltinTargets;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The namespace's own operations: minors, rename, change listeners, backing-file holds, and its locking. */
+@Timeout(30)
 class DeviceNamespaceTest {
     @TempDir
     Path dir;

@@ -16,7 +16,9 @@ import jdm.block.Op;
 import jdm.block.QueueLimits;
 import jdm.dm.targets.BuiltinTargets;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -25,6 +27,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * The hooks the core offers targets (include/linux/device-mapper.h): end_io verdicts, preresume, type features,
  * io_hints and stacked limits, accept-partial, discard splitting, and the argument cursor.
  */
+@Timeout(30)
 class TargetHooksTest {
     @TempDir
     Path dir;
@@ -240,7 +243,7 @@ class TargetHooksTest {
         assertThat(requeues).hasValue(2);
     }
 
-    @Test
+    @RepeatedTest(20)
     void endIoIncompleteLetsTheTargetRetryTheClone() throws Exception {
         MappedDevice md = ns.createWithTable("v", null, false, "0 2048 hooked " + a, dir);
         AtomicInteger tries = new AtomicInteger();
