@@ -1,7 +1,9 @@
 package jdm.daemon;
 
 import java.nio.file.Path;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** The listener options shared by "jdm daemon" and "jdm serve". */
 final class ListenOptions {
@@ -25,21 +27,33 @@ final class ListenOptions {
                     + " ${DEFAULT-VALUE}).")
     int ramDisks;
 
-    @Option(names = "--ram-disk-size", paramLabel = "SIZE", defaultValue = "4M",
+    @Option(names = "--ram-disk-size", paramLabel = "SIZE", defaultValue = "4M", converter = SizeConverter.class,
             description = "Size of each RAM disk, bytes or with K, M, G (default ${DEFAULT-VALUE}, as brd's rd_size);"
                     + " memory is taken only as they are written.")
-    String ramDiskSize;
+    long ramDiskSizeBytes;
 
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                parseSize(ramDiskSize));
+                ramDiskSizeBytes);
+    }
+
+    /** Reads a size option; a bad one is a usage error. */
+    static final class SizeConverter implements ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return parseSize(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     /** "4096", "64K", "4M", "1G": bytes, binary units; a whole number of 512-byte sectors. */
     static long parseSize(String s) {
         if (s == null || s.isEmpty()) {
-            throw new IllegalArgumentException("--ram-disk-size: empty size");
+            throw new IllegalArgumentException("empty size");
         }
         char unit = Character.toUpperCase(s.charAt(s.length() - 1));
         int shift = switch (unit) {
@@ -53,10 +67,10 @@ final class ListenOptions {
         try {
             v = Long.parseLong(digits);
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--ram-disk-size: not a size: " + s);
+            throw new IllegalArgumentException("not a size: " + s);
         }
         if (v < 0 || v > (Long.MAX_VALUE >> shift) || ((v << shift) & 511) != 0) {
-            throw new IllegalArgumentException("--ram-disk-size: " + s + " is not a whole number of 512-byte sectors");
+            throw new IllegalArgumentException(s + " is not a whole number of 512-byte sectors");
         }
         return v << shift;
     }

@@ -30,6 +30,7 @@ import jdm.block.dev.BackingFiles;
  * suspend, resume, remove, rename, setuuid), outside the lock, in the thread that made the change.
  */
 public final class DeviceNamespace {
+    private static final System.Logger LOG = System.getLogger(DeviceNamespace.class.getName());
     private static final int NAME_MAX = 127;
     private static final int UUID_MAX = 128;
     private static final String MAPPER = "/dev/mapper/";
@@ -79,7 +80,12 @@ public final class DeviceNamespace {
 
     private void changed() {
         for (Runnable l : listeners) {
-            l.run();
+            try {
+                l.run();
+            } catch (RuntimeException e) {
+                // the change has happened: a failing listener must not make it look refused
+                LOG.log(System.Logger.Level.ERROR, "change listener failed", e);
+            }
         }
     }
 
