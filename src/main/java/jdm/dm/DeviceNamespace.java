@@ -249,7 +249,13 @@ public final class DeviceNamespace {
      * is then live but the device stays suspended.
      */
     public void resume(String name) throws DmException, InterruptedException {
-        get(name).resume();
+        MappedDevice md = get(name);
+        try {
+            md.resume();
+        } catch (DmException refused) {
+            changed(); // refused by preresume, but the new table went live: that is a change too
+            throw refused;
+        }
         changed();
     }
 
