@@ -17,9 +17,11 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import jdm.block.dev.MemoryDevice;
+import jdm.testing.DeviceChecks;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Listeners, connection handling and shutdown of {@link NbdServer}. */
@@ -28,8 +30,12 @@ class NbdServerTest {
     @TempDir
     Path dir;
 
-    private static MapExports memory(String name) {
-        return MapExports.of(name, new MemoryDevice(name, 2048));
+    /** Every exported device sits behind a checking wrapper: each bio in range, ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
+    private MapExports memory(String name) {
+        return MapExports.of(name, checks.wrap(new MemoryDisk(name, 2048)));
     }
 
     @Test
@@ -110,8 +116,8 @@ class NbdServerTest {
     @Test
     void closeLetsInFlightRequestsReplyThenReleasesExports() throws Exception {
         Path sock = dir.resolve("s");
-        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDevice("m", 2048), Integer.MAX_VALUE);
-        MapExports exports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), Integer.MAX_VALUE);
+        MapExports exports = MapExports.of("g", checks.wrap(gated));
         NbdServer server = new NbdServer(exports).listenUnix(sock).start();
         try (RawClient c = RawClient.connect(sock).open("g")) {
             c.request(0, CMD_READ, 5, 0, 512, null);
@@ -154,8 +160,8 @@ class NbdServerTest {
     @Test
     void aClientThatVanishesMidRequestStillReleasesItsExport() throws Exception {
         Path sock = dir.resolve("s");
-        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDevice("m", 2048), Integer.MAX_VALUE);
-        MapExports exports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), Integer.MAX_VALUE);
+        MapExports exports = MapExports.of("g", checks.wrap(gated));
         try (NbdServer server = new NbdServer(exports).listenUnix(sock).start()) {
             RawClient c = RawClient.connect(sock).open("g");
             c.request(0, CMD_READ, 1, 0, 4096, null);
@@ -176,7 +182,7 @@ class NbdServerTest {
     void manyClientsAtOnceEachSeeTheirOwnData() throws Exception {
         int clients = 100;
         Path sock = dir.resolve("s");
-        MapExports exports = MapExports.of("d", new MemoryDevice("d", clients * 128L));
+        MapExports exports = MapExports.of("d", checks.wrap(new MemoryDisk("d", clients * 128L)));
         try (NbdServer server = new NbdServer(exports).listenUnix(sock).start();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> done = new ArrayList<>();
