@@ -2,49 +2,32 @@ package jdm.control;
 
 /**
  * The errno values control replies carry, with glibc's strerror text: what dmsetup prints after
- * "device-mapper: ... ioctl on NAME failed:".
+ * "device-mapper: ... ioctl on NAME failed:". Kept for the control layer's callers; the values and texts live once
+ * in {@link jdm.block.Errno}.
  */
 public final class Errno {
-    public static final int EPERM = 1;
-    public static final int ENOENT = 2;
-    public static final int EINTR = 4;
-    public static final int EIO = 5;
-    public static final int ENXIO = 6;
-    public static final int ENOMEM = 12;
-    public static final int EBUSY = 16;
-    public static final int EEXIST = 17;
-    public static final int ENODEV = 19;
-    public static final int EINVAL = 22;
-    public static final int ENOTTY = 25;
-    public static final int ENOSPC = 28;
-    public static final int EROFS = 30;
-    public static final int ERANGE = 34;
-    public static final int ENOTSUP = 95;
-    public static final int ETIMEDOUT = 110;
+    public static final int EPERM = jdm.block.Errno.EPERM;
+    public static final int ENOENT = jdm.block.Errno.ENOENT;
+    public static final int EINTR = jdm.block.Errno.EINTR;
+    public static final int EIO = jdm.block.Errno.EIO;
+    public static final int ENXIO = jdm.block.Errno.ENXIO;
+    public static final int ENOMEM = jdm.block.Errno.ENOMEM;
+    public static final int EBUSY = jdm.block.Errno.EBUSY;
+    public static final int EEXIST = jdm.block.Errno.EEXIST;
+    public static final int ENODEV = jdm.block.Errno.ENODEV;
+    public static final int EINVAL = jdm.block.Errno.EINVAL;
+    public static final int ENOTTY = jdm.block.Errno.ENOTTY;
+    public static final int ENOSPC = jdm.block.Errno.ENOSPC;
+    public static final int EROFS = jdm.block.Errno.EROFS;
+    public static final int ERANGE = jdm.block.Errno.ERANGE;
+    public static final int ENOTSUP = jdm.block.Errno.ENOTSUP;
+    public static final int ETIMEDOUT = jdm.block.Errno.ETIMEDOUT;
 
     private Errno() {
     }
 
     /** strerror(errno) as glibc words it. */
     public static String strerror(int errno) {
-        return switch (errno) {
-            case EPERM -> "Operation not permitted";
-            case ENOENT -> "No such file or directory";
-            case EINTR -> "Interrupted system call";
-            case EIO -> "Input/output error";
-            case ENXIO -> "No such device or address";
-            case ENOMEM -> "Cannot allocate memory";
-            case EBUSY -> "Device or resource busy";
-            case EEXIST -> "File exists";
-            case ENODEV -> "No such device";
-            case EINVAL -> "Invalid argument";
-            case ENOTTY -> "Inappropriate ioctl for device";
-            case ENOSPC -> "No space left on device";
-            case EROFS -> "Read-only file system";
-            case ERANGE -> "Numerical result out of range";
-            case ENOTSUP -> "Operation not supported";
-            case ETIMEDOUT -> "Connection timed out";
-            default -> "Unknown error " + errno;
-        };
+        return jdm.block.Errno.strerror(errno);
     }
 }

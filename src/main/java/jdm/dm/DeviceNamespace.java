@@ -1,65 +1,108 @@
 package jdm.dm;
 
-import java.io.IOException;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.BitSet;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import jdm.block.BlockDevice;
-import jdm.block.dev.FileDevice;
+import jdm.block.DeviceException;
+import jdm.block.DeviceProvider;
+import jdm.block.HeldDevice;
+import jdm.block.dev.BackingFiles;
 
 /**
- * All mapped devices by name, UUID and minor, and the backing files their tables hold: the state behind the dm
- * ioctls (drivers/md/dm-ioctl.c's hash cells). Every control operation is one synchronized method here, so
- * operations on the namespace are serialized as the kernel's _hash_lock does.
+ * All mapped devices by name, UUID and minor: the state behind the dm ioctls (drivers/md/dm-ioctl.c's hash cells).
  *
- * <p>Table words name devices as: a mapped device's name or {@code /dev/mapper/NAME}; "major:minor" (253:N for
- * mapped devices, 7:N for backing files); or a path to a backing file, relative to the caller's working directory.
- * A backing file is opened once however many tables use it and closed when the last one lets go.
+ * <p>Locking follows the kernel's split between {@code _hash_lock} and each device's {@code suspend_lock}: the
+ * namespace has its own private lock, held only for lookups and short state changes, never while a device drains
+ * its I/O. Suspend, resume and the teardown of a removed device run outside it, so listing or querying the other
+ * devices never waits for one device's I/O. Nobody outside synchronizes on the namespace.
+ *
+ * <p>Table words name devices as: a mapped device's name, {@code /dev/mapper/NAME} or 253:N, resolved here (with
+ * the cycle check); anything else goes to the {@link DeviceProvider}s below: RAM disks, md arrays, and last the
+ * {@link BackingFiles} (a path relative to the caller's working directory, or 7:N of an open file).
+ *
+ * <p>Listeners added with {@link #addChangeListener} run after every successful change (create, load, clear,
+ * suspend, resume, remove, rename, setuuid), outside the lock, in the thread that made the change.
  */
 public final class DeviceNamespace {
     private static final int NAME_MAX = 127;
     private static final int UUID_MAX = 128;
     private static final String MAPPER = "/dev/mapper/";
 
-    private final TargetRegistry registry;
-    private final Map<String, MappedDevice> byName = new TreeMap<>();
-    private final BitSet minors = new BitSet();
-    private final Map<Path, FileRef> files = new HashMap<>();
-    private final BitSet fileMinors = new BitSet();
-
-    private static final class FileRef {
-        final FileDevice device;
-        final DevT devt;
-        int refs;
-
-        FileRef(FileDevice device, DevT devt) {
-            this.device = device;
-            this.devt = devt;
-        }
+    /** One reference to a held device; {@link #close()} lets go of it without checked exceptions. */
+    public interface Hold extends AutoCloseable {
+        @Override
+        void close();
     }
 
+    /** An open backing file and the minor (7:N) it goes by. */
+    public record BackingFile(Path path, int minor) {
+    }
+
+    private final TargetRegistry registry;
+    private final BackingFiles files;
+    private final DeviceProvider lower;
+    private final Object lock = new Object();
+    private final Map<String, MappedDevice> byName = new TreeMap<>();
+    private final BitSet minors = new BitSet();
+    private final Map<DmDev, HeldDevice> held = new IdentityHashMap<>();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+
+    /** A namespace whose tables may name backing files and mapped devices. */
     public DeviceNamespace(TargetRegistry registry) {
+        this(registry, new BackingFiles(), DeviceProvider.NONE);
+    }
+
+    /**
+     * A namespace whose tables may also name the devices {@code others} provide (RAM disks, md arrays), asked
+     * before the backing files.
+     */
+    public DeviceNamespace(TargetRegistry registry, BackingFiles files, DeviceProvider others) {
         this.registry = registry;
+        this.files = files;
+        this.lower = DeviceProvider.chain(List.of(others, files));
     }
 
     public TargetRegistry registry() {
         return registry;
     }
 
-    /** Creates a device with no table: the create ioctl. */
-    public synchronized MappedDevice create(String name, String uuid, boolean readOnly) throws DmException {
-        if (name.isEmpty() || name.length() > NAME_MAX || name.contains("/") || name.equals(".")
-                || name.equals("..")) {
-            throw DmException.invalid("Invalid device name \"" + name + "\": 1 to " + NAME_MAX
-                    + " characters, no '/'");
+    /** Runs listener after every successful change, outside the namespace lock. */
+    public void addChangeListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable l : listeners) {
+            l.run();
         }
+    }
+
+    /** Creates a device with no table, numbered 253:N with the lowest free N: the create ioctl. */
+    public MappedDevice create(String name, String uuid, boolean readOnly) throws DmException {
+        return create(name, uuid, readOnly, -1);
+    }
+
+    /**
+     * Creates a device with no table as 253:minor (minor &lt; 0: the lowest free one); a minor in use is EBUSY, as
+     * the kernel's create with DM_PERSISTENT_DEV_FLAG.
+     */
+    public MappedDevice create(String name, String uuid, boolean readOnly, int minor) throws DmException {
+        MappedDevice md;
+        synchronized (lock) {
+            md = createLocked(name, uuid, readOnly, minor);
+        }
+        changed();
+        return md;
+    }
+
+    private MappedDevice createLocked(String name, String uuid, boolean readOnly, int minor) throws DmException {
+        checkName(name);
         if (uuid != null && (uuid.isEmpty() || uuid.length() > UUID_MAX)) {
             throw DmException.invalid("Invalid UUID: 1 to " + UUID_MAX + " characters");
         }
@@ -70,30 +113,65 @@ public final class DeviceNamespace {
             throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use by "
                     + findByUuid(uuid).name());
         }
-        int minor = minors.nextClearBit(0);
-        minors.set(minor);
-        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, minor), readOnly);
+        if (minor >= 0 && minors.get(minor)) {
+            throw new DmException(DmException.EBUSY, "minor " + minor + " is already in use");
+        }
+        int m = minor >= 0 ? minor : minors.nextClearBit(0);
+        minors.set(m);
+        MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, m), readOnly);
         byName.put(name, md);
         return md;
     }
 
-    /** Creates a device, loads the table and resumes it, as "dmsetup create NAME --table T"; undone on failure. */
-    public synchronized MappedDevice createWithTable(String name, String uuid, boolean readOnly, String table,
-                                                     Path cwd) throws DmException, InterruptedException {
-        MappedDevice md = create(name, uuid, readOnly);
-        try {
-            load(name, table, cwd, readOnly);
-            md.resume();
-            return md;
-        } catch (DmException | InterruptedException | RuntimeException e) {
-            byName.remove(name);
-            minors.clear(md.devt().minor());
-            md.destroy();
-            throw e;
+    private static void checkName(String name) throws DmException {
+        if (name.isEmpty() || name.length() > NAME_MAX || name.contains("/") || name.equals(".")
+                || name.equals("..")) {
+            throw DmException.invalid("Invalid device name \"" + name + "\": 1 to " + NAME_MAX
+                    + " characters, no '/'");
         }
     }
 
-    public synchronized MappedDevice get(String name) throws DmException {
+    /** Creates a device, loads the table and resumes it, as "dmsetup create NAME --table T"; undone on failure. */
+    public MappedDevice createWithTable(String name, String uuid, boolean readOnly, String table, Path cwd)
+            throws DmException, InterruptedException {
+        MappedDevice md;
+        synchronized (lock) {
+            md = createLocked(name, uuid, readOnly, -1);
+            try {
+                loadLocked(md, table, cwd, readOnly);
+            } catch (DmException | RuntimeException e) {
+                byName.remove(name);
+                minors.clear(md.devt().minor());
+                throw e;
+            }
+        }
+        try {
+            md.resume(); // a new device has no I/O to drain, but resume stays outside the lock all the same
+        } catch (DmException | InterruptedException | RuntimeException e) {
+            removeQuietly(md);
+            throw e;
+        }
+        changed();
+        return md;
+    }
+
+    private void removeQuietly(MappedDevice md) throws InterruptedException {
+        synchronized (lock) {
+            byName.remove(md.name(), md);
+        }
+        md.destroy();
+        synchronized (lock) {
+            minors.clear(md.devt().minor());
+        }
+    }
+
+    public MappedDevice get(String name) throws DmException {
+        synchronized (lock) {
+            return getLocked(name);
+        }
+    }
+
+    private MappedDevice getLocked(String name) throws DmException {
         MappedDevice md = byName.get(name);
         if (md == null) {
             throw new DmException(DmException.ENXIO, "device " + name + " does not exist");
@@ -101,8 +179,10 @@ public final class DeviceNamespace {
         return md;
     }
 
-    public synchronized MappedDevice find(String name) {
-        return byName.get(name);
+    public MappedDevice find(String name) {
+        synchronized (lock) {
+            return byName.get(name);
+        }
     }
 
     private MappedDevice findByUuid(String uuid) {
@@ -115,18 +195,27 @@ public final class DeviceNamespace {
     }
 
     /** The devices in name order. */
-    public synchronized List<MappedDevice> list() {
-        return new ArrayList<>(byName.values());
+    public List<MappedDevice> list() {
+        synchronized (lock) {
+            return new ArrayList<>(byName.values());
+        }
     }
 
     /**
      * Parses and builds a table and makes it the device's inactive table: the load ioctl. A bad table changes
      * nothing: the live and inactive tables stay as they were.
      */
-    public synchronized void load(String name, String text, Path cwd, boolean readOnly) throws DmException {
-        MappedDevice md = get(name);
+    public void load(String name, String text, Path cwd, boolean readOnly) throws DmException {
+        synchronized (lock) {
+            loadLocked(getLocked(name), text, cwd, readOnly);
+        }
+        changed();
+    }
+
+    private void loadLocked(MappedDevice md, String text, Path cwd, boolean readOnly) throws DmException {
         List<TableLine> lines = TableLine.parse(text);
-        md.load(Table.build(md, lines, registry, new Resolver(cwd), readOnly));
+        Table table = Table.build(md, lines, registry, new Resolver(cwd), readOnly);
+        md.load(table);
     }
 
     /** Loads a read-write table, as "dmsetup load" without --readonly. */
@@ -135,48 +224,109 @@ public final class DeviceNamespace {
     }
 
     /** Drops the inactive table: the clear ioctl. */
-    public synchronized void clear(String name) throws DmException {
-        get(name).clearInactive();
-    }
-
-    public void suspend(String name, boolean noflush) throws DmException, InterruptedException {
-        MappedDevice md;
-        synchronized (this) {
-            md = get(name);
+    public void clear(String name) throws DmException {
+        synchronized (lock) {
+            getLocked(name).clearInactive();
         }
-        md.suspend(noflush); // outside the namespace lock: waiting for in-flight I/O must not stall other devices
+        changed();
     }
 
-    public synchronized void resume(String name) throws DmException, InterruptedException {
+    /** Suspends a device, waiting for its I/O outside the namespace lock. */
+    public void suspend(String name, boolean noflush) throws DmException, InterruptedException {
+        get(name).suspend(noflush);
+        changed();
+    }
+
+    /**
+     * Resumes a device, swapping in its inactive table: the resume ioctl. Draining the device's I/O happens outside
+     * the namespace lock. A target's preresume may refuse (DmException): as the kernel's do_resume, the new table
+     * is then live but the device stays suspended.
+     */
+    public void resume(String name) throws DmException, InterruptedException {
         get(name).resume();
+        changed();
     }
 
     /** Sets the UUID of a device that has none, as "dmsetup rename NAME --setuuid UUID". */
-    public synchronized void setUuid(String name, String uuid) throws DmException {
-        MappedDevice md = get(name);
-        if (md.uuid() != null) {
-            throw DmException.invalid("device " + name + " already has a UUID");
+    public void setUuid(String name, String uuid) throws DmException {
+        synchronized (lock) {
+            MappedDevice md = getLocked(name);
+            if (md.uuid() != null) {
+                throw DmException.invalid("device " + name + " already has a UUID");
+            }
+            if (findByUuid(uuid) != null) {
+                throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
+            }
+            md.setUuid(uuid);
         }
-        if (findByUuid(uuid) != null) {
-            throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
+        changed();
+    }
+
+    /**
+     * Renames a device, as the kernel's dev_rename (dm_hash_rename): the new name must be valid and free (EBUSY when
+     * taken, checked first as the kernel does), the old one must exist (ENXIO). Tables that name the device by
+     * number are unaffected; its event number is bumped.
+     */
+    public void rename(String name, String newName) throws DmException {
+        synchronized (lock) {
+            checkName(newName);
+            if (byName.containsKey(newName)) {
+                throw new DmException(DmException.EBUSY, "Unable to change name on mapped device " + name
+                        + " to one that already exists: " + newName);
+            }
+            MappedDevice md = byName.get(name);
+            if (md == null) {
+                throw new DmException(DmException.ENXIO, "Unable to rename non-existent device, " + name + " to "
+                        + newName);
+            }
+            byName.remove(name);
+            md.setName(newName);
+            byName.put(newName, md);
+            md.event();
         }
-        md.setUuid(uuid);
+        changed();
     }
 
     /** Removes an unused device: the remove ioctl (EBUSY while open or used by another table). */
-    public synchronized void remove(String name) throws DmException, InterruptedException {
-        MappedDevice md = get(name);
-        if (md.openCount() > 0) {
-            throw new DmException(DmException.EBUSY, "device " + name + " is in use: open count "
-                    + md.openCount());
+    public void remove(String name) throws DmException, InterruptedException {
+        MappedDevice md;
+        synchronized (lock) {
+            md = getLocked(name);
+            if (md.openCount() > 0) {
+                throw new DmException(DmException.EBUSY, "device " + name + " is in use: open count "
+                        + md.openCount());
+            }
+            byName.remove(name);
         }
-        byName.remove(name);
-        minors.clear(md.devt().minor());
-        md.destroy();
+        md.destroy(); // releases its tables; outside the lock, which releasing devices takes
+        synchronized (lock) {
+            minors.clear(md.devt().minor());
+        }
+        changed();
+    }
+
+    /**
+     * Holds the backing file at path as exactly 7:minor until the hold is closed, so a restored table prints the
+     * number it had: opens it with that minor, or finds it already open with it; EBUSY when the minor is another
+     * file's (or the file is open under another minor).
+     */
+    public Hold holdBackingFile(Path path, int minor, boolean readOnly) throws DmException {
+        HeldDevice h;
+        try {
+            h = files.hold(path, minor, readOnly);
+        } catch (DeviceException e) {
+            throw new DmException(e.errno(), e.getMessage());
+        }
+        return h::close;
+    }
+
+    /** The open backing files by minor. */
+    public List<BackingFile> backingFiles() {
+        return files.list().stream().map(e -> new BackingFile(e.path(), e.minor())).toList();
     }
 
     /** The name a device number or block device goes by, for deps and ls --tree. */
-    public synchronized String nameOf(DmDev dev) {
+    public String nameOf(DmDev dev) {
         BlockDevice d = dev.device();
         return d instanceof MappedDevice md ? md.name() : d.name();
     }
@@ -191,7 +341,7 @@ public final class DeviceNamespace {
 
         @Override
         public DmDev acquire(String word, boolean readOnly, MappedDevice owner) throws DmException {
-            synchronized (DeviceNamespace.this) {
+            synchronized (lock) {
                 MappedDevice md = lookupMapped(word);
                 if (md != null) {
                     List<String> path = cyclePath(md, owner);
@@ -202,22 +352,38 @@ public final class DeviceNamespace {
                     md.open();
                     return new DmDev(md, md.devt());
                 }
-                DevT devt = DevT.parse(word);
-                if (devt != null) {
-                    for (FileRef f : files.values()) {
-                        if (f.devt.equals(devt)) {
-                            return hold(f, readOnly);
-                        }
-                    }
-                    throw new DmException(DmException.ENXIO, "no device " + devt);
-                }
-                return openFile(cwd.resolve(word), readOnly);
             }
+            HeldDevice h;
+            try {
+                h = lower.acquire(word, cwd, readOnly);
+            } catch (DeviceException e) {
+                throw new DmException(e.errno(), e.getMessage());
+            }
+            if (h == null) {
+                DevT devt = DevT.parse(word);
+                throw new DmException(DmException.ENXIO, devt != null ? "no device " + devt
+                        : "no such file or mapped device");
+            }
+            DmDev dev = new DmDev(h.device(), new DevT(h.major(), h.minor()));
+            synchronized (lock) {
+                held.put(dev, h);
+            }
+            return dev;
         }
 
         @Override
         public void release(DmDev dev) {
-            DeviceNamespace.this.release(dev);
+            if (dev.device() instanceof MappedDevice md) {
+                md.release();
+                return;
+            }
+            HeldDevice h;
+            synchronized (lock) {
+                h = held.remove(dev);
+            }
+            if (h != null) {
+                h.close();
+            }
         }
     }
 
@@ -257,71 +423,5 @@ public final class DeviceNamespace {
             }
         }
         return null;
-    }
-
-    private DmDev openFile(Path p, boolean readOnly) throws DmException {
-        Path real;
-        try {
-            real = p.toRealPath();
-        } catch (NoSuchFileException e) {
-            throw new DmException(DmException.ENODEV, "no such file or mapped device");
-        } catch (IOException e) {
-            throw new DmException(DmException.ENXIO, e.toString());
-        }
-        FileRef ref = files.get(real);
-        if (ref == null) {
-            if (!Files.isRegularFile(real)) {
-                throw new DmException(DmException.ENXIO, real + " is not a regular file");
-            }
-            FileDevice dev;
-            try {
-                dev = FileDevice.open(real, false);
-            } catch (AccessDeniedException e) {
-                try {
-                    dev = FileDevice.open(real, true);
-                } catch (IOException e2) {
-                    throw new DmException(DmException.EPERM, "cannot open " + real + ": " + e2);
-                }
-            } catch (IOException e) {
-                throw new DmException(DmException.ENXIO, "cannot open " + real + ": " + e);
-            }
-            int minor = fileMinors.nextClearBit(0);
-            fileMinors.set(minor);
-            ref = new FileRef(dev, new DevT(DevT.FILE_MAJOR, minor));
-            files.put(real, ref);
-        }
-        return hold(ref, readOnly);
-    }
-
-    private DmDev hold(FileRef ref, boolean readOnly) throws DmException {
-        if (!readOnly && ref.device.readOnly()) {
-            if (ref.refs == 0) {
-                closeFile(ref);
-            }
-            throw new DmException(DmException.EPERM, ref.device.name() + " can only be opened read-only");
-        }
-        ref.refs++;
-        return new DmDev(ref.device, ref.devt);
-    }
-
-    private synchronized void release(DmDev dev) {
-        if (dev.device() instanceof MappedDevice md) {
-            md.release();
-            return;
-        }
-        for (FileRef ref : files.values()) {
-            if (ref.device == dev.device()) {
-                if (--ref.refs == 0) {
-                    closeFile(ref);
-                }
-                return;
-            }
-        }
-    }
-
-    private void closeFile(FileRef ref) {
-        files.remove(ref.device.path());
-        fileMinors.clear(ref.devt.minor());
-        ref.device.close();
     }
 }

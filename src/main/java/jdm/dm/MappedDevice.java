@@ -26,13 +26,15 @@ import jdm.block.Op;
 public final class MappedDevice implements BlockDevice {
     private static final long BLOCKED = 1L << 62;
 
-    private final String name;
+    private volatile String name;
     private final DevT devt;
     private final boolean createdReadOnly;
     private volatile String uuid;
     private volatile Table live;
     private Table inactive;
 
+    /** Serializes suspend, resume and destroy, held while draining I/O: the kernel's suspend_lock. */
+    private final Object suspendLock = new Object();
     private final AtomicLong gate = new AtomicLong();
     private final Object ioLock = new Object();
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
@@ -52,6 +54,10 @@ public final class MappedDevice implements BlockDevice {
     @Override
     public String name() {
         return name;
+    }
+
+    void setName(String name) {
+        this.name = name;
     }
 
     public String uuid() {
@@ -135,7 +141,8 @@ public final class MappedDevice implements BlockDevice {
         return eventNr.get();
     }
 
-    // ---- control: the table lifecycle (callers serialize these through the namespace) ----
+    // ---- control: the table lifecycle. The monitor of this object guards the inactive table only and is never
+    // held while waiting; suspend, resume and destroy serialize on suspendLock, which is held while I/O drains. ----
 
     /** Makes table the inactive one, destroying a previous inactive table: the load ioctl. */
     synchronized void load(Table table) {
@@ -160,7 +167,13 @@ public final class MappedDevice implements BlockDevice {
      * Stops new I/O (it is queued) and waits for I/O in flight to end. With noflush, I/O a target asks to requeue
      * stays queued for resume instead of failing.
      */
-    public synchronized void suspend(boolean noflush) throws InterruptedException {
+    public void suspend(boolean noflush) throws InterruptedException {
+        synchronized (suspendLock) {
+            suspendLocked(noflush);
+        }
+    }
+
+    private void suspendLocked(boolean noflush) throws InterruptedException {
         if (suspended) {
             return;
         }
@@ -184,59 +197,71 @@ public final class MappedDevice implements BlockDevice {
     /**
      * Swaps in the inactive table when there is one (suspending first if needed), then lets I/O flow again,
      * resubmitting what was queued: the resume ioctl. Returns true when a table was swapped.
+     *
+     * <p>Before I/O flows, each target's {@link Target#preresume()} runs; when one refuses, the device stays
+     * suspended (with the new table live, as the kernel's do_resume leaves it) and the refusal is thrown.
      */
-    public synchronized boolean resume() throws InterruptedException {
-        Table old = null;
-        boolean swapped = false;
-        if (inactive != null) {
-            suspend(false);
-            old = live;
-            live = inactive;
-            inactive = null;
-            swapped = true;
+    public boolean resume() throws DmException, InterruptedException {
+        synchronized (suspendLock) {
+            Table next = takeInactive();
+            Table old = null;
+            if (next != null) {
+                suspendLocked(false);
+                old = live;
+                live = next;
+            }
+            if (old != null) {
+                old.release();
+            }
+            if (!suspended) {
+                return next != null;
+            }
+            Table t = live;
+            if (t != null) {
+                t.preresume();
+                t.resumeTargets();
+            }
+            List<Bio> queued;
+            synchronized (ioLock) {
+                queued = List.copyOf(deferred);
+                deferred.clear();
+                suspended = false;
+                noflushSuspend = false;
+                gate.getAndAdd(-BLOCKED);
+            }
+            for (Bio b : queued) {
+                b.submit();
+            }
+            return next != null;
         }
-        if (!suspended) {
-            return swapped;
-        }
-        Table t = live;
-        if (t != null) {
-            t.resumeTargets();
-        }
-        List<Bio> queued;
-        synchronized (ioLock) {
-            queued = List.copyOf(deferred);
-            deferred.clear();
-            suspended = false;
-            noflushSuspend = false;
-            gate.getAndAdd(-BLOCKED);
-        }
-        if (old != null) {
-            old.release();
-        }
-        for (Bio b : queued) {
-            b.submit();
-        }
-        return swapped;
+    }
+
+    private synchronized Table takeInactive() {
+        Table t = inactive;
+        inactive = null;
+        return t;
     }
 
     /** Destroys both tables; the device must be unused (the namespace checks). */
-    synchronized void destroy() throws InterruptedException {
-        if (live != null && !suspended) {
-            suspend(false);
-        }
-        clearInactive();
-        Table t = live;
-        live = null;
-        if (t != null) {
-            t.release();
-        }
-        List<Bio> queued;
-        synchronized (ioLock) {
-            queued = List.copyOf(deferred);
-            deferred.clear();
-        }
-        for (Bio b : queued) {
-            b.endio(BlkStatus.IOERR);
+    void destroy() throws InterruptedException {
+        synchronized (suspendLock) {
+            if (live != null && !suspended) {
+                suspendLocked(false);
+            }
+            clearInactive();
+            Table t = live;
+            live = null;
+            if (t != null) {
+                t.release();
+            }
+            List<Bio> queued;
+            synchronized (ioLock) {
+                queued = List.copyOf(deferred);
+                deferred.clear();
+            }
+            for (Bio b : queued) {
+                b.endio(BlkStatus.IOERR);
+            }
         }
     }
 

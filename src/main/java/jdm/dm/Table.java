@@ -149,6 +149,13 @@ public final class Table {
         }
     }
 
+    /** Asks every target whether it may resume (commit metadata...); the first refusal is thrown. */
+    void preresume() throws DmException {
+        for (Entry e : entries) {
+            e.target().preresume();
+        }
+    }
+
     void resumeTargets() {
         for (Entry e : entries) {
             e.target().resume();

@@ -61,6 +61,13 @@ public interface Target {
     default void postsuspend() {
     }
 
+    /**
+     * Before the device resumes with this table live; may refuse (thin-pool, cache and raid commit metadata here),
+     * and the device then stays suspended: the kernel's preresume.
+     */
+    default void preresume() throws DmException {
+    }
+
     /** When the table becomes live or the device resumes. */
     default void resume() {
     }

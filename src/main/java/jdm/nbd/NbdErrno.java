@@ -1,6 +1,7 @@
 package jdm.nbd;
 
 import jdm.block.BlkStatus;
+import jdm.block.Errno;
 
 /**
  * The NBD error values of a simple reply (proto.md "Error values") and the one place that maps a bio's
@@ -11,15 +12,15 @@ final class NbdErrno {
     private NbdErrno() {
     }
 
-    static final int OK = 0;
-    static final int EPERM = 1;
-    static final int EIO = 5;
-    static final int ENOMEM = 12;
-    static final int EINVAL = 22;
-    static final int ENOSPC = 28;
-    static final int EOVERFLOW = 75;
-    static final int ENOTSUP = 95;
-    static final int ESHUTDOWN = 108;
+    static final int OK = Errno.OK;
+    static final int EPERM = Errno.EPERM;
+    static final int EIO = Errno.EIO;
+    static final int ENOMEM = Errno.ENOMEM;
+    static final int EINVAL = Errno.EINVAL;
+    static final int ENOSPC = Errno.ENOSPC;
+    static final int EOVERFLOW = Errno.EOVERFLOW;
+    static final int ENOTSUP = Errno.ENOTSUP;
+    static final int ESHUTDOWN = Errno.ESHUTDOWN;
 
     /**
      * The NBD error for a completed bio. ENOTSUP is only allowed in answer to a fast-zero request, which this server
@@ -27,12 +28,13 @@ final class NbdErrno {
      */
     static int of(BlkStatus status) {
         return switch (status.errno()) {
-            case 0 -> OK;
-            case 1, 30 -> EPERM;          // EPERM, EROFS
-            case 5 -> EIO;
-            case 12 -> ENOMEM;
-            case 28, 27, 122 -> ENOSPC;   // ENOSPC, EFBIG, EDQUOT: the spec asks for ENOSPC
-            case 108 -> ESHUTDOWN;
+            case Errno.OK -> OK;
+            case Errno.EPERM, Errno.EROFS -> EPERM;
+            case Errno.EIO, Errno.ENODATA, Errno.EREMOTEIO, Errno.EILSEQ, Errno.ENOLINK, Errno.EBADE,
+                 Errno.ETIMEDOUT, Errno.ENODEV, Errno.EREMCHG -> EIO; // the kernel's I/O failures
+            case Errno.ENOMEM, Errno.EAGAIN, Errno.EBUSY -> ENOMEM; // transient: the client may retry
+            case Errno.ENOSPC, Errno.EFBIG, Errno.EDQUOT -> ENOSPC; // the spec asks for ENOSPC
+            case Errno.ESHUTDOWN -> ESHUTDOWN;
             default -> EINVAL;            // EINVAL, ENOTSUP (see above), anything unknown
         };
     }

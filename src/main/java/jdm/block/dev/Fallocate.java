@@ -75,8 +75,7 @@ final class Fallocate implements AutoCloseable {
                 switch (errno) {
                     case EINTR -> { }
                     case 95, 38, 22 -> { return errno; } // EOPNOTSUPP, ENOSYS, EINVAL: mode not supported here
-                    case 28 -> throw new IOException("No space left on device");
-                    default -> throw new IOException("fallocate failed, errno " + errno);
+                    default -> throw new ErrnoException(errno, "fallocate");
                 }
             }
         } catch (IOException e) {

@@ -2,12 +2,15 @@ package jdm.block.dev;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
+import jdm.block.Errno;
 
 /**
  * A backing file as a block device, like the kernel's loop driver: positional FileChannel I/O (no shared position,
@@ -71,9 +74,32 @@ public final class FileDevice implements BlockDevice {
         try {
             s = execute(bio);
         } catch (IOException e) {
-            s = e.getMessage() != null && e.getMessage().contains("No space left") ? BlkStatus.NOSPC : BlkStatus.IOERR;
+            s = statusOf(e);
         }
         bio.endio(s);
+    }
+
+    /**
+     * The status a failed file operation ends a bio with, decided here only: by the errno when we have it (our own
+     * system calls), else by the exception's type, else by the errno whose strerror the JDK made the message
+     * (FileChannel reports ENOSPC, EIO, EDQUOT... that way). ENOSPC and EDQUOT become NOSPC, EIO stays IOERR.
+     */
+    static BlkStatus statusOf(IOException e) {
+        int errno;
+        if (e instanceof ErrnoException ee) {
+            errno = ee.errno();
+        } else if (e instanceof ClosedChannelException) {
+            return BlkStatus.OFFLINE;
+        } else if (e instanceof AccessDeniedException) {
+            return BlkStatus.PERM;
+        } else {
+            errno = Errno.ofStrerror(e.getMessage());
+        }
+        return switch (errno) {
+            case Errno.EDQUOT, Errno.EFBIG -> BlkStatus.NOSPC;
+            case -1 -> BlkStatus.IOERR;
+            default -> BlkStatus.ofErrno(errno);
+        };
     }
 
     private BlkStatus execute(Bio bio) throws IOException {
