@@ -1,8 +1,12 @@
 package jdm.testing;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import jdm.block.BlockDevice;
+import jdm.block.DeviceProvider;
+import jdm.block.HeldDevice;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -19,6 +23,45 @@ public final class DeviceChecks implements AfterEachCallback {
         CheckingDevice c = new CheckingDevice(dev);
         devices.add(c);
         return c;
+    }
+
+    /**
+     * A provider that resolves words through inner and hands out each device behind a checking wrapper (one wrapper
+     * per device, however often it is held), so every bio a stacking layer sends to a lower device is checked.
+     */
+    public DeviceProvider wrapping(DeviceProvider inner) {
+        Map<BlockDevice, CheckingDevice> wrappers = new IdentityHashMap<>();
+        return (word, cwd, readOnly) -> {
+            HeldDevice held = inner.acquire(word, cwd, readOnly);
+            if (held == null) {
+                return null;
+            }
+            CheckingDevice checked;
+            synchronized (wrappers) {
+                checked = wrappers.computeIfAbsent(held.device(), this::wrap);
+            }
+            return new HeldDevice() {
+                @Override
+                public BlockDevice device() {
+                    return checked;
+                }
+
+                @Override
+                public int major() {
+                    return held.major();
+                }
+
+                @Override
+                public int minor() {
+                    return held.minor();
+                }
+
+                @Override
+                public void close() {
+                    held.close();
+                }
+            };
+        };
     }
 
     /** Every device wrapped so far. */
