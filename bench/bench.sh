@@ -52,7 +52,7 @@ dmsetup_row() {
     printf "| jdm (bin/jdm) | dmsetup call | ms | %d | **%d** | %d | - | - |\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
 }
 
-row=$(dmsetup_row)
+row=$(dmsetup_row) || row="| jdm (bin/jdm) | dmsetup call | ms | - | **failed** | - | - | - |"
 if [ -z "$DATA" ]; then
   echo "| server | test | unit | min | median | max | x best peer | x raw |"
   echo "|---|---|---|---|---|---|---|---|"
