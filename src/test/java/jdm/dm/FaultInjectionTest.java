@@ -5,9 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
@@ -74,7 +78,7 @@ class FaultInjectionTest {
         leg[0].failWrites(500, 4, BlkStatus.NOSPC); // s 996..999 (chunk 124): below top's start, never hit
         leg[1].failWrites(504, 4, BlkStatus.NOSPC); // s 1016..1019 (chunk 127 starts on leg 1 at 504): top 16..19
         byte[] ones = new byte[8 * 512];
-        java.util.Arrays.fill(ones, (byte) 1);
+        Arrays.fill(ones, (byte) 1);
         assertThat(SyncIo.write(top, 8, ones)).isEqualTo(BlkStatus.OK);
         assertThat(SyncIo.write(top, 16, ones)).isEqualTo(BlkStatus.NOSPC);
         assertThat(SyncIo.write(top, 12, ones)).as("reaches into 16..19").isEqualTo(BlkStatus.NOSPC);
@@ -132,5 +136,46 @@ class FaultInjectionTest {
         assertThat(done.await(5, TimeUnit.SECONDS)).isTrue();
         assertThat(mem[0].bytes(10, 1)).isEqualTo(one);
         ns.resume("v");
+    }
+
+    @Test
+    void liveTableSwapsWhileTheDisksAnswerLateLoseNothingAndEndEveryBioOnce() throws Exception {
+        for (FaultyDisk d : leg) {
+            d.delayCompletions(Duration.ofMillis(1));
+        }
+        String one = "0 1024 linear 8:0 0\n1024 1024 linear 8:16 0";
+        String two = "0 500 linear 8:0 0\n500 524 linear 8:0 500\n1024 1024 linear 8:16 0"; // same mapping, split
+        MappedDevice md = ns.createWithTable("v", null, false, one, dir);
+        BlockDevice io = checks.wrap(md);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> writers = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            int first = w;
+            writers.add(Thread.ofVirtual().start(() -> {
+                for (int blk = first; blk < 256; blk += 4) {
+                    byte[] b = new byte[8 * 512];
+                    Arrays.fill(b, (byte) blk);
+                    BlkStatus s = SyncIo.write(io, blk * 8L, b);
+                    if (s != BlkStatus.OK) {
+                        failure.compareAndSet(null, new AssertionError("write " + blk + ": " + s));
+                    }
+                }
+            }));
+        }
+        int swaps = 0;
+        while (writers.stream().anyMatch(Thread::isAlive)) { // swap for as long as writes are coming
+            ns.load("v", swaps++ % 2 == 0 ? two : one, dir);
+            ns.resume("v");
+        }
+        for (Thread t : writers) {
+            t.join();
+        }
+        assertThat(swaps).isGreaterThan(2);
+        assertThat(failure.get()).isNull();
+        ns.load("v", one, dir);
+        ns.resume("v");
+        for (int blk = 0; blk < 256; blk++) {
+            assertThat(SyncIo.read(io, blk * 8L, 8)).as("block %d", blk).containsOnly((byte) blk);
+        }
     }
 }
