@@ -12,12 +12,16 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import jdm.block.BlkStatus;
+import jdm.block.Op;
 import jdm.testing.DeviceChecks;
+import jdm.testing.FaultyDisk;
 import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -175,6 +179,34 @@ class NbdServerTest {
             }
             assertThat(exports.openCount("g")).isZero();
             assertThat(server.connectionCount()).isZero();
+        }
+    }
+
+    @Test
+    void clientsThatVanishWithManyRequestsOnASlowFailingDiskLeaveEveryBioEndedOnce() throws Exception {
+        Path sock = dir.resolve("s");
+        FaultyDisk disk = new FaultyDisk(new MemoryDisk("d", 4096)).delayCompletions(Duration.ofMillis(20))
+                .failReads(1024, 64, BlkStatus.MEDIUM).failWrites(2048, 64, BlkStatus.NOSPC);
+        MapExports exports = MapExports.of("d", checks.wrap(disk));
+        try (NbdServer server = new NbdServer(exports).listenUnix(sock).start()) {
+            for (int client = 0; client < 8; client++) {
+                RawClient c = RawClient.connect(sock).open("d");
+                for (int i = 0; i < 32; i++) {
+                    long offset = (long) ((client * 32 + i) % 64) * 32768; // all over, the failing ranges too
+                    if (i % 2 == 0) {
+                        c.request(0, CMD_READ, i, offset, 4096, null);
+                    } else {
+                        c.request(0, CMD_WRITE, i, offset, 4096, new byte[4096]);
+                    }
+                }
+                c.close(); // gone with its requests in the disk
+            }
+            for (int i = 0; i < 500 && (server.connectionCount() != 0 || exports.openCount("d") != 0); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(server.connectionCount()).isZero();
+            assertThat(exports.openCount("d")).isZero();
+            assertThat(disk.submits(Op.READ) + disk.submits(Op.WRITE)).isPositive();
         }
     }
 
