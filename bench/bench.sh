@@ -3,30 +3,66 @@
 #
 # Serves a linear device over the file (jdm serve --table "0 2097152 linear FILE 0") and measures, through NBD:
 # sequential write and read (nbdcopy, MiB/s) and 4 KiB random read/write at QD1 and QD32 (fio's nbd engine,
-# IOPS), beside `nbdkit file` (and qemu-nbd) on the same file, using ../shared/bench/anchors.sh. Prints one
-# Markdown table with each median and its ratio to the best peer. Not a test: numbers depend on the machine.
+# IOPS), beside `nbdkit file` (and qemu-nbd) on the same file, using ../shared/bench/anchors.sh; then what one
+# `jdm dmsetup version` call costs through bin/jdm against a running daemon (launcher + JVM start + one control
+# round trip; ms). Prints one Markdown table with each median and its ratio to the best peer. Not a test: numbers
+# depend on the machine.
 #
-# Usage: bench/bench.sh [-q] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR]
+# Usage: bench/bench.sh [-q] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR]
 #   -q        quick: 1 run, 5 s fio, peers nbdkit-file only
+#   -D        only the dmsetup call (no data path, no peers)
+#   -c CALLS  dmsetup calls to time (default 30)
 #   -n -t -d  as anchors.sh (default 3 runs, 10 s, /tmp/perf/anchors)
 #   -p        peer blocks for anchors.sh (default nbdkit-file,qemu-wb)
 # Needs: nbdkit, nbdcopy/nbdinfo (libnbd-bin), fio with the nbd engine, qemu-utils (.ci/install-tools.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-RUNS=3 SECS=10 BLOCKS=nbdkit-file,qemu-wb DIR=/tmp/perf/anchors
-while getopts ':qn:t:p:d:' o; do
+RUNS=3 SECS=10 BLOCKS=nbdkit-file,qemu-wb DIR=/tmp/perf/anchors CALLS=30 DATA=1
+while getopts ':qDc:n:t:p:d:' o; do
   case $o in
     q) RUNS=1 SECS=5 BLOCKS=nbdkit-file ;; n) RUNS=$OPTARG ;; t) SECS=$OPTARG ;; p) BLOCKS=$OPTARG ;;
-    d) DIR=$OPTARG ;; *) sed -n '2,14s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; *) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 anchors=$top/../shared/bench/anchors.sh
-[ -f "$anchors" ] || { echo "bench: $anchors not found (the shared bench scripts sit beside the repo)" >&2; exit 2; }
+[ -z "$DATA" ] || [ -f "$anchors" ] || {
+  echo "bench: $anchors not found (the shared bench scripts sit beside the repo)" >&2; exit 2; }
 . "$top/.ci/find-jdk.sh"
 (cd "$top" && ./mvnw -q -B -ntp -DskipTests package) >&2
 jar=$top/target/jdm.jar
+mkdir -p "$DIR"
+
+# One `jdm dmsetup version` call, as a script pays it: a daemon on private sockets, two warm-up calls (the first
+# after a build also trains the launcher's AOT cache), then CALLS timed calls; prints one table row.
+dmsetup_row() {
+  local ctl=$DIR/bench-control.sock pid i t0 t1 ms=()
+  rm -f "$ctl"
+  "$top/bin/jdm" daemon --control "$ctl" --socket "$DIR/bench-nbd.sock" -p 0 >"$DIR/bench-daemon.log" 2>&1 &
+  pid=$!
+  trap 'kill $pid 2>/dev/null' RETURN
+  for i in $(seq 100); do [ -S "$ctl" ] && break; sleep 0.1; done
+  [ -S "$ctl" ] || { echo "bench: the daemon did not start (see $DIR/bench-daemon.log)" >&2; return 1; }
+  export JDM_CONTROL=$ctl
+  "$top/bin/jdm" dmsetup version >/dev/null && "$top/bin/jdm" dmsetup version >/dev/null
+  for i in $(seq "$CALLS"); do
+    t0=$EPOCHREALTIME; "$top/bin/jdm" dmsetup version >/dev/null; t1=$EPOCHREALTIME
+    ms+=("$(awk -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f", (z - a) * 1000 }')")
+  done
+  printf '%s\n' "${ms[@]}" | sort -n | awk '{ v[NR] = $1 } END {
+    printf "| jdm (bin/jdm) | dmsetup call | ms | %d | **%d** | %d | - | - |\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+
+row=$(dmsetup_row) || row="| jdm (bin/jdm) | dmsetup call | ms | - | **failed** | - | - | - |"
+if [ -z "$DATA" ]; then
+  echo "| server | test | unit | min | median | max | x best peer | x raw |"
+  echo "|---|---|---|---|---|---|---|---|"
+  echo "$row"
+  exit
+fi
 server="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -jar $jar serve --name vol"
 server+=' --table "0 2097152 linear $IMG 0" --socket "$DIR/jdm.sock"'
-mkdir -p "$DIR"
-exec bash "$anchors" -n "$RUNS" -t "$SECS" -d "$DIR" -p "$BLOCKS" -l 'jdm linear' -s "$server" \
-  "nbd+unix:///vol?socket=$(readlink -f "$DIR")/jdm.sock"
+# anchors.sh prints its table; the dmsetup row joins it after the last table line.
+bash "$anchors" -n "$RUNS" -t "$SECS" -d "$DIR" -p "$BLOCKS" -l 'jdm linear' -s "$server" \
+  "nbd+unix:///vol?socket=$(readlink -f "$DIR")/jdm.sock" \
+  | awk -v row="$row" '{ l[NR] = $0; if ($0 ~ /^[|]/) last = NR }
+      END { for (i = 1; i <= NR; i++) { print l[i]; if (i == last) print row } }'

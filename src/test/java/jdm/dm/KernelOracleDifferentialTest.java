@@ -10,9 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import jdm.block.BlkStatus;
+import jdm.testing.DeviceChecks;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +28,10 @@ class KernelOracleDifferentialTest {
     static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
     static final String STRIPE = "0 30720 striped 5 24 %s 0 %s 100 %s 7 %s 2000 %s 24";
     static final String TOP = "0 10000 linear %s 20000\n10000 10720 linear %s 3";
+
+    /** Backing files reach tables through checking wrappers: bios in range, each ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
 
     @TempDir
     Path dir;
@@ -95,7 +101,7 @@ class KernelOracleDifferentialTest {
                 "t: 0 10000 linear 253:0 20000", "t: 10000 10720 linear 253:0 3",
                 "s: 0 30720 striped 5 254:0 254:16 254:32 254:48 254:64 1 AAAAA", "done");
 
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         ns.createWithTable("s", null, false, STRIPE.formatted(jimg.toArray()), dir);
         MappedDevice t = ns.createWithTable("t", null, false, TOP.formatted("/dev/mapper/s", "/dev/mapper/s"), dir);
         for (int blk = 0; blk < 2590; blk++) {

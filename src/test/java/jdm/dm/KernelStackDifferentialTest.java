@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
+import jdm.testing.DeviceChecks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -17,6 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
  * shared/oracle/examples/stack-linear-striped.out), and the landmark sectors must hold what the kernel put there.
  */
 class KernelStackDifferentialTest {
+    /** Backing files reach tables through checking wrappers: bios in range, each ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
     @TempDir
     Path dir;
 
@@ -49,7 +55,7 @@ class KernelStackDifferentialTest {
         Path vda = Fixtures.file(dir, "a.img", 8 << 20);
         Path vdb = Fixtures.file(dir, "b.img", 8 << 20);
         Path vdc = Fixtures.file(dir, "c.img", 8 << 20);
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         MappedDevice stripe = ns.createWithTable("stripe", null, false,
                 "0 36864 striped 3 128 " + vda + " 2048 " + vdb + " 0 " + vdc + " 1024", dir);
         MappedDevice top = ns.createWithTable("top", null, false,

@@ -6,14 +6,19 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
+import jdm.block.BlockDevice;
 import jdm.block.Op;
+import jdm.testing.DeviceChecks;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,8 +29,19 @@ import org.junit.jupiter.params.provider.ValueSource;
  * through the device and in the backing files.
  */
 class MappedIoTest {
+    /** Backing files reach tables through checking wrappers: bios in range, each ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
     @TempDir
     Path dir;
+
+    private final Map<BlockDevice, BlockDevice> checked = new IdentityHashMap<>();
+
+    /** The test's I/O to a mapped device goes through a checking wrapper too: each bio ends exactly once. */
+    private BlockDevice checked(BlockDevice md) {
+        return checked.computeIfAbsent(md, checks::wrap);
+    }
 
     /** Where one device sector lives: file index and sector in it, or -1 for zero, -2 for error. */
     record Place(int file, long sector) {
@@ -41,7 +57,7 @@ class MappedIoTest {
     @ParameterizedTest(name = "chunk {0} sectors")
     @ValueSource(longs = {8, 24, 128})
     void randomRequestsLandWhereTheKernelFormulasPutThem(long chunk) throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path[] files = {Fixtures.file(dir, "a.img", 4 << 20), Fixtures.file(dir, "b.img", 4 << 20),
                 Fixtures.file(dir, "c.img", 4 << 20)};
         long stripedLen = 3 * chunk * 20;
@@ -76,7 +92,7 @@ class MappedIoTest {
             long at = rnd.nextLong(size - len);
             byte[] data = new byte[len * 512];
             rnd.nextBytes(data);
-            assertThat(Fixtures.write(md, at, data)).isEqualTo(BlkStatus.OK);
+            assertThat(Fixtures.write(checked(md), at, data)).isEqualTo(BlkStatus.OK);
             for (int k = 0; k < len; k++) {
                 if (map[(int) (at + k)].file() >= 0) {
                     System.arraycopy(data, k * 512, model, (int) (at + k) * 512, 512);
@@ -84,16 +100,18 @@ class MappedIoTest {
             }
         }
         // read back through the device, in one piece and in odd pieces
-        assertThat(Fixtures.read(md, 0, (int) size)).isEqualTo(model);
+        assertThat(Fixtures.read(checked(md), 0, (int) size)).isEqualTo(model);
         for (long at = 0; at < size; ) {
             int len = (int) Math.min(size - at, 1 + rnd.nextInt(300));
-            byte[] got = Fixtures.read(md, at, len);
+            byte[] got = Fixtures.read(checked(md), at, len);
             for (int k = 0; k < len; k++) {
                 assertThat(ByteBuffer.wrap(got, k * 512, 512))
                         .as("sector %d", at + k).isEqualTo(ByteBuffer.wrap(model, (int) (at + k) * 512, 512));
             }
             at += len;
         }
+        assertThat(checks.devices()).as("three files and the mapped device, each checked")
+                .hasSize(4).allSatisfy(c -> assertThat(c.submitted()).isPositive());
         ns.remove("vol");
         // and in the backing files, sector by sector
         byte[][] raw = {Files.readAllBytes(files[0]), Files.readAllBytes(files[1]), Files.readAllBytes(files[2])};
@@ -108,30 +126,31 @@ class MappedIoTest {
 
     @Test
     void zeroReadsZerosAndErrorFailsWithEio() throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path a = Fixtures.file(dir, "a.img", 1 << 20);
         byte[] ones = new byte[64 * 512];
         java.util.Arrays.fill(ones, (byte) 1);
         Files.write(a, ones);
         MappedDevice md = ns.createWithTable("vol", null, false,
                 "0 16 linear " + a + " 0\n16 16 zero\n32 16 error\n48 16 linear " + a + " 48", dir);
-        assertThat(Fixtures.read(md, 16, 16)).containsOnly(0);
-        assertThat(Fixtures.write(md, 16, new byte[16 * 512])).isEqualTo(BlkStatus.OK); // dropped
-        assertThat(Fixtures.write(md, 16, java.util.Arrays.copyOf(ones, 16 * 512))).isEqualTo(BlkStatus.OK);
-        assertThat(Fixtures.read(md, 16, 16)).containsOnly(0);
-        assertThat(Fixtures.write(md, 30, new byte[4 * 512])).as("a write straddling into error")
+        assertThat(Fixtures.read(checked(md), 16, 16)).containsOnly(0);
+        assertThat(Fixtures.write(checked(md), 16, new byte[16 * 512])).isEqualTo(BlkStatus.OK); // dropped
+        assertThat(Fixtures.write(checked(md), 16, java.util.Arrays.copyOf(ones, 16 * 512))).isEqualTo(BlkStatus.OK);
+        assertThat(Fixtures.read(checked(md), 16, 16)).containsOnly(0);
+        assertThat(Fixtures.write(checked(md), 30, new byte[4 * 512])).as("a write straddling into error")
                 .isEqualTo(BlkStatus.IOERR);
-        assertThat(new Bio(Op.READ, 0, md, 40, 1, ByteBuffer.allocate(512), null).submitAndWait())
+        assertThat(new Bio(Op.READ, 0, checked(md), 40, 1, ByteBuffer.allocate(512), null).submitAndWait())
                 .isEqualTo(BlkStatus.IOERR);
-        assertThat(Fixtures.op(md, Op.FLUSH, 0, 0)).isEqualTo(BlkStatus.OK);
-        assertThat(Fixtures.read(md, 48, 16)).containsOnly(1);
+        assertThat(Fixtures.op(checked(md), Op.FLUSH, 0, 0)).isEqualTo(BlkStatus.OK);
+        assertThat(Fixtures.read(checked(md), 48, 16)).containsOnly(1);
+        // straight to md, not through a checker: out of range on purpose
         assertThat(new Bio(Op.READ, 0, md, 60, 8, ByteBuffer.allocate(4096), null).submitAndWait())
                 .as("beyond the end").isEqualTo(BlkStatus.IOERR);
     }
 
     @Test
     void discardAndWriteZeroesOnAStripeReachEveryLegOnlyWhereTheRangeLies() throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path a = Fixtures.file(dir, "a.img", 1 << 20);
         Path b = Fixtures.file(dir, "b.img", 1 << 20);
         byte[] fill = new byte[1 << 20];
@@ -141,8 +160,8 @@ class MappedIoTest {
         MappedDevice md = ns.createWithTable("vol", null, false,
                 "0 2048 striped 2 16 " + a + " 0 " + b + " 0", dir);
         // device sectors 20..69: chunk 1 (b 0..15) from 4, chunk 2 (a 16..31), chunk 3 (b 16..31), chunk 4 to 5
-        assertThat(Fixtures.op(md, Op.WRITE_ZEROES, 20, 50)).isEqualTo(BlkStatus.OK);
-        byte[] dev = Fixtures.read(md, 0, 2048);
+        assertThat(Fixtures.op(checked(md), Op.WRITE_ZEROES, 20, 50)).isEqualTo(BlkStatus.OK);
+        byte[] dev = Fixtures.read(checked(md), 0, 2048);
         for (int s = 0; s < 2048; s++) {
             byte want = (s >= 20 && s < 70) ? 0 : (byte) 7;
             assertThat(dev[s * 512]).as("sector %d", s).isEqualTo(want);
@@ -159,7 +178,7 @@ class MappedIoTest {
 
     @Test
     void aDeepStackOfDevicesIsResolvedWithoutRecursion() throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path a = Fixtures.file(dir, "a.img", 1 << 20);
         ns.createWithTable("d0", null, false, "0 2048 linear " + a + " 0", dir);
         for (int i = 1; i <= 3000; i++) {
@@ -168,14 +187,14 @@ class MappedIoTest {
         MappedDevice top = ns.get("d3000");
         byte[] data = new byte[8 * 512];
         new Random(1).nextBytes(data);
-        assertThat(Fixtures.write(top, 100, data)).isEqualTo(BlkStatus.OK);
-        assertThat(Fixtures.read(ns.get("d0"), 100, 8)).isEqualTo(data);
-        assertThat(Fixtures.read(top, 100, 8)).isEqualTo(data);
+        assertThat(Fixtures.write(checked(top), 100, data)).isEqualTo(BlkStatus.OK);
+        assertThat(Fixtures.read(checked(ns.get("d0")), 100, 8)).isEqualTo(data);
+        assertThat(Fixtures.read(checked(top), 100, 8)).isEqualTo(data);
     }
 
     @Test
     void aLiveTableSwapUnderConcurrentWritesLosesNoAcknowledgedWrite() throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path a = Fixtures.file(dir, "a.img", 8 << 20);
         String one = "0 16384 linear " + a + " 0";
         String two = "0 5000 linear " + a + " 0\n5000 11384 linear " + a + " 5000";
@@ -184,12 +203,13 @@ class MappedIoTest {
         new Random(5).nextBytes(expect);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> writers = new ArrayList<>();
+        BlockDevice io = checked(md);
         for (int w = 0; w < 4; w++) {
             int first = w;
             writers.add(Thread.ofVirtual().start(() -> {
                 for (int blk = first; blk < 2048; blk += 4) { // 4 KiB blocks, each written once
                     CountDownLatch done = new CountDownLatch(1);
-                    Bio bio = new Bio(Op.WRITE, 0, md, blk * 8L, 8, ByteBuffer.wrap(expect, blk * 4096, 4096),
+                    Bio bio = new Bio(Op.WRITE, 0, io, blk * 8L, 8, ByteBuffer.wrap(expect, blk * 4096, 4096),
                             b -> done.countDown());
                     bio.submit();
                     try {
@@ -212,20 +232,20 @@ class MappedIoTest {
             t.join();
         }
         assertThat(failure.get()).isNull();
-        assertThat(Fixtures.read(md, 0, 16384)).isEqualTo(expect);
+        assertThat(Fixtures.read(checked(md), 0, 16384)).isEqualTo(expect);
         assertThat(Files.readAllBytes(a)).isEqualTo(expect);
     }
 
     @Test
     void ioSubmittedWhileSuspendedWaitsForResume() throws Exception {
-        DeviceNamespace ns = Fixtures.namespace();
+        DeviceNamespace ns = Fixtures.namespace(checks);
         Path a = Fixtures.file(dir, "a.img", 1 << 20);
         MappedDevice md = ns.createWithTable("vol", null, false, "0 2048 linear " + a + " 0", dir);
         ns.suspend("vol", false);
         CountDownLatch done = new CountDownLatch(1);
         byte[] data = new byte[512];
         data[0] = 42;
-        new Bio(Op.WRITE, 0, md, 3, 1, ByteBuffer.wrap(data), b -> done.countDown()).submit();
+        new Bio(Op.WRITE, 0, checked(md), 3, 1, ByteBuffer.wrap(data), b -> done.countDown()).submit();
         assertThat(done.getCount()).as("queued while suspended").isEqualTo(1);
         assertThat(Files.readAllBytes(a)[3 * 512]).isEqualTo((byte) 0);
         ns.resume("vol");

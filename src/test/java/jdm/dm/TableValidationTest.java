@@ -4,13 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import jdm.testing.DeviceChecks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class TableValidationTest {
+    /** Backing files reach tables through checking wrappers: bios in range, each ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
     @TempDir
     Path dir;
     DeviceNamespace ns;
@@ -18,7 +24,7 @@ class TableValidationTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        ns = Fixtures.namespace();
+        ns = Fixtures.namespace(checks);
         a = Fixtures.file(dir, "a.img", 1 << 20).toString(); // 2048 sectors
     }
 

@@ -9,36 +9,30 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.Op;
-import jdm.block.dev.MemoryDevice;
+import jdm.testing.DeviceChecks;
+import jdm.testing.FaultyDisk;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 class DmIoTest {
-    /** A disk whose every I/O fails: the FaultyDisk fixture. */
-    static final class FaultyDisk implements BlockDevice {
-        @Override
-        public String name() {
-            return "faulty";
-        }
+    /** Every region's device is checked: bios in range, each ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
 
-        @Override
-        public long sizeSectors() {
-            return 1 << 20;
-        }
-
-        @Override
-        public void submitBio(Bio bio) {
-            bio.endio(BlkStatus.IOERR);
-        }
+    /** A disk whose every I/O fails. */
+    private BlockDevice failing(String name) {
+        return checks.wrap(new FaultyDisk(new MemoryDisk(name, 1 << 20)).failAll(BlkStatus.IOERR));
     }
 
     @Test
     void aWriteToSeveralRegionsReportsExactlyTheRegionsThatFailed() throws Exception {
-        MemoryDevice a = new MemoryDevice("a", 1 << 16);
-        MemoryDevice c = new MemoryDevice("c", 1 << 16);
+        BlockDevice a = checks.wrap(new MemoryDisk("a", 1 << 16));
+        BlockDevice c = checks.wrap(new MemoryDisk("c", 1 << 16));
         byte[] data = new byte[8 * 512];
         new Random(2).nextBytes(data);
-        var regions = List.of(new DmIo.Region(a, 16, 8), new DmIo.Region(new FaultyDisk(), 0, 8),
-                new DmIo.Region(c, 1000, 8), new DmIo.Region(new FaultyDisk(), 8, 8));
+        var regions = List.of(new DmIo.Region(a, 16, 8), new DmIo.Region(failing("f1"), 0, 8),
+                new DmIo.Region(c, 1000, 8), new DmIo.Region(failing("f2"), 8, 8));
         var errors = DmIo.run(Op.WRITE, 0, regions, ByteBuffer.wrap(data));
         assertThat(errors.stream().toArray()).containsExactly(1, 3);
         ByteBuffer back = ByteBuffer.allocate(8 * 512);
@@ -51,13 +45,14 @@ class DmIoTest {
 
     @Test
     void flushAndDiscardFanOutToEveryRegion() throws Exception {
-        MemoryDevice a = new MemoryDevice("a", 1 << 16);
-        MemoryDevice b = new MemoryDevice("b", 1 << 16);
+        MemoryDisk a = new MemoryDisk("a", 1 << 16);
+        MemoryDisk b = new MemoryDisk("b", 1 << 16);
         byte[] data = new byte[128 * 512];
         new Random(2).nextBytes(data);
-        var regions = List.of(new DmIo.Region(a, 0, 128), new DmIo.Region(b, 0, 128));
+        var regions = List.of(new DmIo.Region(checks.wrap(a), 0, 128), new DmIo.Region(checks.wrap(b), 0, 128));
         assertThat(DmIo.run(Op.WRITE, Bio.FUA, regions, ByteBuffer.wrap(data)).isEmpty()).isTrue();
         assertThat(a.allocatedPages()).isEqualTo(1);
+        assertThat(b.bytes(0, 128)).isEqualTo(data);
         assertThat(DmIo.run(Op.FLUSH, 0, regions, null).isEmpty()).isTrue();
         assertThat(DmIo.run(Op.DISCARD, 0, regions, null).isEmpty()).isTrue();
         assertThat(a.allocatedPages() + b.allocatedPages()).isZero();

@@ -13,11 +13,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import jdm.block.dev.FileDevice;
-import jdm.block.dev.MemoryDevice;
+import jdm.block.QueueLimits;
+import jdm.testing.DeviceChecks;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,6 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(120)
 class ClientToolsTest {
     private static final int SIZE = 16 << 20;
+
+    /** Every exported device sits behind a checking wrapper: each bio in range, ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
 
     @TempDir
     Path dir;
@@ -44,9 +51,9 @@ class ClientToolsTest {
         }
         file = FileDevice.open(backing, false);
         MapExports exports = MapExports.builder()
-                .add("mem", new MemoryDevice("mem", SIZE >> 9), false, "scratch memory")
-                .add("file", file)
-                .add("ro", new MemoryDevice("ro", SIZE >> 9), true, null)
+                .add("mem", checks.wrap(new MemoryDisk("mem", SIZE >> 9)), false, "scratch memory")
+                .add("file", checks.wrap(file))
+                .add("ro", checks.wrap(new MemoryDisk("ro", SIZE >> 9, QueueLimits.DEFAULT, true)), true, null)
                 .defaultExport("mem")
                 .build();
         server = new NbdServer(exports).listenUnix(sock).listenTcp("127.0.0.1", 0).start();

@@ -8,17 +8,24 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import jdm.block.dev.MemoryDevice;
+import jdm.block.QueueLimits;
+import jdm.testing.DeviceChecks;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The fixed newstyle handshake, byte by byte, with a raw socket client. */
 @Timeout(30)
 class HandshakeTest {
     private static final long SIZE = 8 << 20;
+
+    /** Every exported device sits behind a checking wrapper: each bio in range, ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
 
     @TempDir
     Path dir;
@@ -30,8 +37,8 @@ class HandshakeTest {
     void start() throws IOException {
         sock = dir.resolve("nbd.sock");
         exports = MapExports.builder()
-                .add("disk", new MemoryDevice("disk", SIZE >> 9), false, "the test disk")
-                .add("ro", new MemoryDevice("ro", 2048), true, null)
+                .add("disk", checks.wrap(new MemoryDisk("disk", SIZE >> 9)), false, "the test disk")
+                .add("ro", checks.wrap(new MemoryDisk("ro", 2048, QueueLimits.DEFAULT, true)), true, null)
                 .defaultExport("disk")
                 .build();
         server = new NbdServer(exports).listenUnix(sock).start();

@@ -12,14 +12,20 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import jdm.block.dev.MemoryDevice;
+import jdm.block.BlkStatus;
+import jdm.block.Op;
+import jdm.testing.DeviceChecks;
+import jdm.testing.FaultyDisk;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Listeners, connection handling and shutdown of {@link NbdServer}. */
@@ -28,8 +34,12 @@ class NbdServerTest {
     @TempDir
     Path dir;
 
-    private static MapExports memory(String name) {
-        return MapExports.of(name, new MemoryDevice(name, 2048));
+    /** Every exported device sits behind a checking wrapper: each bio in range, ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
+    private MapExports memory(String name) {
+        return MapExports.of(name, checks.wrap(new MemoryDisk(name, 2048)));
     }
 
     @Test
@@ -110,8 +120,8 @@ class NbdServerTest {
     @Test
     void closeLetsInFlightRequestsReplyThenReleasesExports() throws Exception {
         Path sock = dir.resolve("s");
-        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDevice("m", 2048), Integer.MAX_VALUE);
-        MapExports exports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), Integer.MAX_VALUE);
+        MapExports exports = MapExports.of("g", checks.wrap(gated));
         NbdServer server = new NbdServer(exports).listenUnix(sock).start();
         try (RawClient c = RawClient.connect(sock).open("g")) {
             c.request(0, CMD_READ, 5, 0, 512, null);
@@ -154,8 +164,8 @@ class NbdServerTest {
     @Test
     void aClientThatVanishesMidRequestStillReleasesItsExport() throws Exception {
         Path sock = dir.resolve("s");
-        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDevice("m", 2048), Integer.MAX_VALUE);
-        MapExports exports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), Integer.MAX_VALUE);
+        MapExports exports = MapExports.of("g", checks.wrap(gated));
         try (NbdServer server = new NbdServer(exports).listenUnix(sock).start()) {
             RawClient c = RawClient.connect(sock).open("g");
             c.request(0, CMD_READ, 1, 0, 4096, null);
@@ -173,10 +183,38 @@ class NbdServerTest {
     }
 
     @Test
+    void clientsThatVanishWithManyRequestsOnASlowFailingDiskLeaveEveryBioEndedOnce() throws Exception {
+        Path sock = dir.resolve("s");
+        FaultyDisk disk = new FaultyDisk(new MemoryDisk("d", 4096)).delayCompletions(Duration.ofMillis(20))
+                .failReads(1024, 64, BlkStatus.MEDIUM).failWrites(2048, 64, BlkStatus.NOSPC);
+        MapExports exports = MapExports.of("d", checks.wrap(disk));
+        try (NbdServer server = new NbdServer(exports).listenUnix(sock).start()) {
+            for (int client = 0; client < 8; client++) {
+                RawClient c = RawClient.connect(sock).open("d");
+                for (int i = 0; i < 32; i++) {
+                    long offset = (long) ((client * 32 + i) % 64) * 32768; // all over, the failing ranges too
+                    if (i % 2 == 0) {
+                        c.request(0, CMD_READ, i, offset, 4096, null);
+                    } else {
+                        c.request(0, CMD_WRITE, i, offset, 4096, new byte[4096]);
+                    }
+                }
+                c.close(); // gone with its requests in the disk
+            }
+            for (int i = 0; i < 500 && (server.connectionCount() != 0 || exports.openCount("d") != 0); i++) {
+                Thread.sleep(10);
+            }
+            assertThat(server.connectionCount()).isZero();
+            assertThat(exports.openCount("d")).isZero();
+            assertThat(disk.submits(Op.READ) + disk.submits(Op.WRITE)).isPositive();
+        }
+    }
+
+    @Test
     void manyClientsAtOnceEachSeeTheirOwnData() throws Exception {
         int clients = 100;
         Path sock = dir.resolve("s");
-        MapExports exports = MapExports.of("d", new MemoryDevice("d", clients * 128L));
+        MapExports exports = MapExports.of("d", checks.wrap(new MemoryDisk("d", clients * 128L)));
         try (NbdServer server = new NbdServer(exports).listenUnix(sock).start();
                 ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> done = new ArrayList<>();

@@ -2,127 +2,16 @@ package jdm.nbd;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicInteger;
 import jdm.block.Bio;
-import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
-import jdm.block.Op;
-import jdm.block.QueueLimits;
 
-/** Block devices that let protocol tests see and steer what the server submits. */
+/**
+ * A device that lets protocol tests steer completion order. Recording, slow and failing devices are
+ * {@link jdm.testing.FaultyDisk}.
+ */
 final class TestDevices {
     private TestDevices() {
-    }
-
-    record Seen(Op op, int flags, long sector, int sectors) {
-    }
-
-    /** Passes bios to a backing device and records each one; optional queue limits to force splitting. */
-    static final class Recording implements BlockDevice {
-        final BlockDevice backing;
-        final List<Seen> seen = new CopyOnWriteArrayList<>();
-        private final QueueLimits limits;
-        private final boolean readOnly;
-
-        Recording(BlockDevice backing, QueueLimits limits, boolean readOnly) {
-            this.backing = backing;
-            this.limits = limits;
-            this.readOnly = readOnly;
-        }
-
-        Recording(BlockDevice backing) {
-            this(backing, QueueLimits.DEFAULT, false);
-        }
-
-        @Override
-        public String name() {
-            return "recording";
-        }
-
-        @Override
-        public long sizeSectors() {
-            return backing.sizeSectors();
-        }
-
-        @Override
-        public QueueLimits limits() {
-            return limits;
-        }
-
-        @Override
-        public boolean readOnly() {
-            return readOnly;
-        }
-
-        @Override
-        public void submitBio(Bio bio) {
-            seen.add(new Seen(bio.op(), bio.flags(), bio.sector(), bio.sectors()));
-            bio.remap(backing, bio.sector());
-            backing.submitBio(bio);
-        }
-    }
-
-    /** Does its I/O inside submit, like FileDevice, but slowly; counts how many submits overlap. */
-    static final class SlowSync implements BlockDevice {
-        private final BlockDevice backing;
-        private final long millis;
-        private final AtomicInteger running = new AtomicInteger();
-        final AtomicInteger maxRunning = new AtomicInteger();
-
-        SlowSync(BlockDevice backing, long millis) {
-            this.backing = backing;
-            this.millis = millis;
-        }
-
-        @Override
-        public String name() {
-            return "slow";
-        }
-
-        @Override
-        public long sizeSectors() {
-            return backing.sizeSectors();
-        }
-
-        @Override
-        public void submitBio(Bio bio) {
-            maxRunning.accumulateAndGet(running.incrementAndGet(), Math::max);
-            try {
-                Thread.sleep(millis);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                running.decrementAndGet();
-            }
-            bio.remap(backing, bio.sector());
-            backing.submitBio(bio);
-        }
-    }
-
-    /** Ends every bio with one status, without touching data. */
-    static final class Failing implements BlockDevice {
-        volatile BlkStatus status;
-
-        Failing(BlkStatus status) {
-            this.status = status;
-        }
-
-        @Override
-        public String name() {
-            return "failing";
-        }
-
-        @Override
-        public long sizeSectors() {
-            return 2048;
-        }
-
-        @Override
-        public void submitBio(Bio bio) {
-            bio.endio(status);
-        }
     }
 
     /**

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -16,11 +17,14 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
-import jdm.block.dev.MemoryDevice;
+import jdm.testing.DeviceChecks;
+import jdm.testing.FaultyDisk;
+import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Requests and replies of the transmission phase, with a raw socket client. */
@@ -31,25 +35,26 @@ class TransmissionTest {
     @TempDir
     Path dir;
     private Path sock;
-    private MemoryDevice memory;
-    private TestDevices.Recording disk;
-    private TestDevices.Failing failing;
-    private TestDevices.Recording smallRequests;
+    /** Every exported device sits behind a checking wrapper: each bio in range, ended exactly once. */
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+    private FaultyDisk disk;
+    private FaultyDisk failing;
+    private FaultyDisk smallRequests;
     private MapExports exports;
     private NbdServer server;
 
     @BeforeEach
     void start() throws IOException {
         sock = dir.resolve("nbd.sock");
-        memory = new MemoryDevice("mem", SIZE >> 9);
-        disk = new TestDevices.Recording(memory);
-        failing = new TestDevices.Failing(BlkStatus.IOERR);
-        smallRequests = new TestDevices.Recording(new MemoryDevice("s", 4096), new QueueLimits(512, 4096, 8), false);
+        disk = new FaultyDisk(new MemoryDisk("mem", SIZE >> 9));
+        failing = new FaultyDisk(new MemoryDisk("failing", 2048)).failAll(BlkStatus.IOERR);
+        smallRequests = new FaultyDisk(new MemoryDisk("s", 4096, new QueueLimits(512, 4096, 8), false));
         exports = MapExports.builder()
-                .add("disk", disk)
-                .add("ro", new MemoryDevice("ro", 2048), true, null)
-                .add("failing", failing)
-                .add("small-requests", smallRequests)
+                .add("disk", checks.wrap(disk))
+                .add("ro", checks.wrap(new MemoryDisk("ro", 2048, QueueLimits.DEFAULT, true)), true, null)
+                .add("failing", checks.wrap(failing))
+                .add("small-requests", checks.wrap(smallRequests))
                 .defaultExport("disk")
                 .build();
         server = new NbdServer(exports).listenUnix(sock).start();
@@ -89,7 +94,7 @@ class TransmissionTest {
             assertThat(c.read(4096, 0)).isEmpty();
             assertThat(c.write(4096, new byte[0])).isZero();
             assertThat(c.command(0, CMD_TRIM, 4096, 0)).isZero();
-            assertThat(disk.seen).isEmpty();
+            assertThat(disk.seen()).isEmpty();
         }
     }
 
@@ -103,7 +108,7 @@ class TransmissionTest {
             assertThat(c.write(1, new byte[1000])).isEqualTo(NbdErrno.EINVAL); // payload is skipped
             assertThat(c.command(0, CMD_TRIM, 0, 1000)).isEqualTo(NbdErrno.EINVAL);
             assertThat(c.write(512, new byte[512])).isZero();
-            assertThat(disk.seen).extracting(TestDevices.Seen::op).containsExactly(Op.WRITE);
+            assertThat(disk.seen()).extracting(FaultyDisk.Seen::op).containsExactly(Op.WRITE);
         }
     }
 
@@ -119,7 +124,7 @@ class TransmissionTest {
             c.request(0, CMD_READ, 2, -512L, 1024, null);
             assertThat(c.readReply().error()).isEqualTo(NbdErrno.EINVAL);
             assertThat(c.read(SIZE - 512, 512)).hasSize(512);
-            assertThat(disk.seen).hasSize(1);
+            assertThat(disk.seen()).hasSize(1);
         }
     }
 
@@ -179,7 +184,7 @@ class TransmissionTest {
             assertThat(c.write(CMD_FLAG_NO_HOLE, 0, new byte[512])).isEqualTo(NbdErrno.EINVAL);
             assertThat(c.command(0, CMD_FLUSH, 512, 0)).isEqualTo(NbdErrno.EINVAL);
             assertThat(c.command(0, CMD_FLUSH, 0, 0)).isZero();
-            assertThat(disk.seen).extracting(TestDevices.Seen::op).containsExactly(Op.FLUSH);
+            assertThat(disk.seen()).extracting(FaultyDisk.Seen::op).containsExactly(Op.FLUSH);
         }
     }
 
@@ -193,13 +198,13 @@ class TransmissionTest {
             assertThat(c.command(0, CMD_WRITE_ZEROES, 0, 1024)).isZero();
             assertThat(c.read(0, 512)).hasSize(512);
             assertThat(c.command(CMD_FLAG_FUA, CMD_READ, 0, 0)).isZero(); // FUA is accepted on any command
-            assertThat(disk.seen).containsExactly(
-                    new TestDevices.Seen(Op.WRITE, Bio.FUA, 8, 8),
-                    new TestDevices.Seen(Op.FLUSH, 0, 0, 0),
-                    new TestDevices.Seen(Op.DISCARD, Bio.FUA, 16, 8),
-                    new TestDevices.Seen(Op.WRITE_ZEROES, Bio.NOUNMAP, 0, 2),
-                    new TestDevices.Seen(Op.WRITE_ZEROES, 0, 0, 2),
-                    new TestDevices.Seen(Op.READ, 0, 0, 1));
+            assertThat(disk.seen()).containsExactly(
+                    new FaultyDisk.Seen(Op.WRITE, Bio.FUA, 8, 8),
+                    new FaultyDisk.Seen(Op.FLUSH, 0, 0, 0),
+                    new FaultyDisk.Seen(Op.DISCARD, Bio.FUA, 16, 8),
+                    new FaultyDisk.Seen(Op.WRITE_ZEROES, Bio.NOUNMAP, 0, 2),
+                    new FaultyDisk.Seen(Op.WRITE_ZEROES, 0, 0, 2),
+                    new FaultyDisk.Seen(Op.READ, 0, 0, 1));
         }
     }
 
@@ -236,12 +241,12 @@ class TransmissionTest {
                 BlkStatus.NOTSUPP, NbdErrno.EINVAL);
         try (RawClient c = open("failing")) {
             for (var e : expected.entrySet()) {
-                failing.status = e.getKey();
+                failing.clearFaults().failAll(e.getKey());
                 c.request(0, CMD_READ, 9, 0, 4096, null);
                 assertThat(c.readReply()).as("%s", e.getKey()).isEqualTo(new RawClient.Reply(e.getValue(), 9));
                 assertThat(c.write(0, new byte[512])).isEqualTo(e.getValue());
             }
-            failing.status = BlkStatus.OK;
+            failing.clearFaults();
             assertThat(c.read(0, 512)).hasSize(512); // an errored read sent no payload: still in step
         }
     }
@@ -252,16 +257,15 @@ class TransmissionTest {
             byte[] data = random(1 << 20, 3);
             assertThat(c.write(4096, data)).isZero();
             assertThat(c.read(4096, 1 << 20)).isEqualTo(data);
-            assertThat(smallRequests.seen).hasSize(2 * 256).allSatisfy(s -> assertThat(s.sectors()).isEqualTo(8));
+            assertThat(smallRequests.seen()).hasSize(2 * 256).allSatisfy(s -> assertThat(s.sectors()).isEqualTo(8));
         }
     }
 
     @Test
     void manyRequestsAreInFlightTogetherAndRepliesFollowCompletionOrder() throws Exception {
         int n = 64;
-        MemoryDevice backing = new MemoryDevice("m", 2048);
-        TestDevices.Gated gated = new TestDevices.Gated(backing, n);
-        MapExports gatedExports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), n);
+        MapExports gatedExports = MapExports.of("g", checks.wrap(gated));
         Path gsock = dir.resolve("gated.sock");
         try (NbdServer s = new NbdServer(gatedExports).listenUnix(gsock).start();
                 RawClient c = RawClient.connect(gsock).open("g")) {
@@ -300,9 +304,9 @@ class TransmissionTest {
 
     @Test
     void aDeviceThatBlocksInsideSubmitStillServesRequestsInParallel() throws Exception {
-        TestDevices.SlowSync slow = new TestDevices.SlowSync(new MemoryDevice("m", 2048), 50);
+        FaultyDisk slow = new FaultyDisk(new MemoryDisk("m", 2048)).delaySubmits(Duration.ofMillis(50));
         Path ssock = dir.resolve("slow.sock");
-        try (NbdServer s = new NbdServer(MapExports.of("s", slow)).listenUnix(ssock).start();
+        try (NbdServer s = new NbdServer(MapExports.of("s", checks.wrap(slow))).listenUnix(ssock).start();
                 RawClient c = RawClient.connect(ssock).open("s")) {
             assertThat(s.connectionCount()).isEqualTo(1);
             for (int round = 0; round < 3; round++) {
@@ -317,7 +321,7 @@ class TransmissionTest {
                 // One after another would take 16 x 50 ms.
                 assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(400);
             }
-            assertThat(slow.maxRunning.get()).isGreaterThanOrEqualTo(8);
+            assertThat(slow.maxConcurrentSubmits()).isGreaterThanOrEqualTo(8);
         }
     }
 
@@ -402,8 +406,8 @@ class TransmissionTest {
 
     @Test
     void disconnectLetsInFlightRequestsReplyBeforeTheExportIsReleased() throws Exception {
-        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDevice("m", 2048), Integer.MAX_VALUE);
-        MapExports gatedExports = MapExports.of("g", gated);
+        TestDevices.Gated gated = new TestDevices.Gated(new MemoryDisk("m", 2048), Integer.MAX_VALUE);
+        MapExports gatedExports = MapExports.of("g", checks.wrap(gated));
         Path gsock = dir.resolve("gated.sock");
         try (NbdServer s = new NbdServer(gatedExports).listenUnix(gsock).start();
                 RawClient c = RawClient.connect(gsock).open("g")) {

@@ -1,0 +1,5 @@
+package importrules.fake.block.dev;
+
+/** A leaf device. */
+public class FileThing {
+}

@@ -1,0 +1,5 @@
+package importrules.fake.control;
+
+/** Control operations. */
+public class Ops {
+}

@@ -1,0 +1,5 @@
+package importrules.fake.dm;
+
+/** The target interface. */
+public interface Target {
+}

@@ -1,0 +1,5 @@
+package importrules.fake.nbd;
+
+/** An NBD server. */
+public class Server {
+}
