@@ -11,13 +11,15 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import jdm.block.BlockDevice;
 import jdm.block.dev.FileDevice;
 
 /**
  * All mapped devices by name, UUID and minor, and the backing files their tables hold: the state behind the dm
- * ioctls (drivers/md/dm-ioctl.c's hash cells). Every control operation is one synchronized method here, so
- * operations on the namespace are serialized as the kernel's _hash_lock does.
+ * ioctls (drivers/md/dm-ioctl.c's hash cells). Every control operation holds the namespace's lock, so
+ * operations on the namespace are serialized as the kernel's _hash_lock does; change listeners run after the lock
+ * is let go.
  *
  * <p>Table words name devices as: a mapped device's name or {@code /dev/mapper/NAME}; "major:minor" (253:N for
  * mapped devices, 7:N for backing files); or a path to a backing file, relative to the caller's working directory.
@@ -33,6 +35,7 @@ public final class DeviceNamespace {
     private final BitSet minors = new BitSet();
     private final Map<Path, FileRef> files = new HashMap<>();
     private final BitSet fileMinors = new BitSet();
+    private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
 
     private static final class FileRef {
         final FileDevice device;
@@ -53,8 +56,23 @@ public final class DeviceNamespace {
         return registry;
     }
 
-    /** Creates a device with no table: the create ioctl. */
-    public synchronized MappedDevice create(String name, String uuid, boolean readOnly) throws DmException {
+    /** Creates a device with no table at the lowest free minor: the create ioctl. */
+    public MappedDevice create(String name, String uuid, boolean readOnly) throws DmException {
+        return create(name, uuid, readOnly, -1);
+    }
+
+    /** Creates a device with no table at 253:minor (minor < 0: the lowest free one; a minor in use: EBUSY). */
+    public MappedDevice create(String name, String uuid, boolean readOnly, int minor) throws DmException {
+        MappedDevice md;
+        synchronized (this) {
+            md = createLocked(name, uuid, readOnly, minor);
+        }
+        changed();
+        return md;
+    }
+
+    private MappedDevice createLocked(String name, String uuid, boolean readOnly, int wantMinor)
+            throws DmException {
         if (name.isEmpty() || name.length() > NAME_MAX || name.contains("/") || name.equals(".")
                 || name.equals("..")) {
             throw DmException.invalid("Invalid device name \"" + name + "\": 1 to " + NAME_MAX
@@ -70,7 +88,10 @@ public final class DeviceNamespace {
             throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use by "
                     + findByUuid(uuid).name());
         }
-        int minor = minors.nextClearBit(0);
+        if (wantMinor >= 0 && minors.get(wantMinor)) {
+            throw new DmException(DmException.EBUSY, "minor 253:" + wantMinor + " is already in use");
+        }
+        int minor = wantMinor >= 0 ? wantMinor : minors.nextClearBit(0);
         minors.set(minor);
         MappedDevice md = new MappedDevice(name, uuid, new DevT(DevT.DM_MAJOR, minor), readOnly);
         byName.put(name, md);
@@ -78,11 +99,18 @@ public final class DeviceNamespace {
     }
 
     /** Creates a device, loads the table and resumes it, as "dmsetup create NAME --table T"; undone on failure. */
-    public synchronized MappedDevice createWithTable(String name, String uuid, boolean readOnly, String table,
-                                                     Path cwd) throws DmException, InterruptedException {
-        MappedDevice md = create(name, uuid, readOnly);
+    public MappedDevice createWithTable(String name, String uuid, boolean readOnly, String table, Path cwd)
+            throws DmException, InterruptedException {
+        MappedDevice md = createWithTableLocked(name, uuid, readOnly, table, cwd);
+        changed();
+        return md;
+    }
+
+    private synchronized MappedDevice createWithTableLocked(String name, String uuid, boolean readOnly, String table,
+                                                            Path cwd) throws DmException, InterruptedException {
+        MappedDevice md = createLocked(name, uuid, readOnly, -1);
         try {
-            load(name, table, cwd, readOnly);
+            loadLocked(name, table, cwd, readOnly);
             md.resume();
             return md;
         } catch (DmException | InterruptedException | RuntimeException e) {
@@ -123,7 +151,12 @@ public final class DeviceNamespace {
      * Parses and builds a table and makes it the device's inactive table: the load ioctl. A bad table changes
      * nothing: the live and inactive tables stay as they were.
      */
-    public synchronized void load(String name, String text, Path cwd, boolean readOnly) throws DmException {
+    public void load(String name, String text, Path cwd, boolean readOnly) throws DmException {
+        loadLocked(name, text, cwd, readOnly);
+        changed();
+    }
+
+    private synchronized void loadLocked(String name, String text, Path cwd, boolean readOnly) throws DmException {
         MappedDevice md = get(name);
         List<TableLine> lines = TableLine.parse(text);
         md.load(Table.build(md, lines, registry, new Resolver(cwd), readOnly));
@@ -135,8 +168,11 @@ public final class DeviceNamespace {
     }
 
     /** Drops the inactive table: the clear ioctl. */
-    public synchronized void clear(String name) throws DmException {
-        get(name).clearInactive();
+    public void clear(String name) throws DmException {
+        synchronized (this) {
+            get(name).clearInactive();
+        }
+        changed();
     }
 
     public void suspend(String name, boolean noflush) throws DmException, InterruptedException {
@@ -145,34 +181,107 @@ public final class DeviceNamespace {
             md = get(name);
         }
         md.suspend(noflush); // outside the namespace lock: waiting for in-flight I/O must not stall other devices
+        changed();
     }
 
-    public synchronized void resume(String name) throws DmException, InterruptedException {
-        get(name).resume();
+    public void resume(String name) throws DmException, InterruptedException {
+        synchronized (this) {
+            get(name).resume();
+        }
+        changed();
     }
 
     /** Sets the UUID of a device that has none, as "dmsetup rename NAME --setuuid UUID". */
-    public synchronized void setUuid(String name, String uuid) throws DmException {
-        MappedDevice md = get(name);
-        if (md.uuid() != null) {
-            throw DmException.invalid("device " + name + " already has a UUID");
+    public void setUuid(String name, String uuid) throws DmException {
+        synchronized (this) {
+            MappedDevice md = get(name);
+            if (md.uuid() != null) {
+                throw DmException.invalid("device " + name + " already has a UUID");
+            }
+            if (findByUuid(uuid) != null) {
+                throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
+            }
+            md.setUuid(uuid);
         }
-        if (findByUuid(uuid) != null) {
-            throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
-        }
-        md.setUuid(uuid);
+        changed();
     }
 
     /** Removes an unused device: the remove ioctl (EBUSY while open or used by another table). */
-    public synchronized void remove(String name) throws DmException, InterruptedException {
-        MappedDevice md = get(name);
-        if (md.openCount() > 0) {
-            throw new DmException(DmException.EBUSY, "device " + name + " is in use: open count "
-                    + md.openCount());
+    public void remove(String name) throws DmException, InterruptedException {
+        synchronized (this) {
+            MappedDevice md = get(name);
+            if (md.openCount() > 0) {
+                throw new DmException(DmException.EBUSY, "device " + name + " is in use: open count "
+                        + md.openCount());
+            }
+            byName.remove(name);
+            minors.clear(md.devt().minor());
+            md.destroy();
         }
-        byName.remove(name);
-        minors.clear(md.devt().minor());
-        md.destroy();
+        changed();
+    }
+
+    // ---- hooks for the daemon's state directory (the helpers' API contract) ----
+
+    /** Runs listener, outside the namespace lock, after every successful change (create, load, ..., setuuid). */
+    public void addChangeListener(Runnable listener) {
+        changeListeners.add(listener);
+    }
+
+    private void changed() {
+        for (Runnable listener : changeListeners) {
+            listener.run();
+        }
+    }
+
+    /** Puts back the event number a device had before a restart (the state restore). */
+    public void restoreEventNr(String name, int eventNr) throws DmException {
+        get(name).restoreEventNr(eventNr);
+    }
+
+    /** An open backing file and the 7:minor tables print for it. */
+    public record BackingFile(Path path, int minor) {
+    }
+
+    /** One reference to a backing file, given back by close. */
+    public interface BackingFileHold extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** The open backing files, by minor. */
+    public synchronized List<BackingFile> backingFiles() {
+        List<BackingFile> out = new ArrayList<>();
+        for (Map.Entry<Path, FileRef> e : files.entrySet()) {
+            out.add(new BackingFile(e.getKey(), e.getValue().devt.minor()));
+        }
+        out.sort((x, y) -> Integer.compare(x.minor(), y.minor()));
+        return out;
+    }
+
+    /**
+     * Opens the backing file as exactly 7:minor (or finds it already open with that minor) and holds one reference
+     * until closed, so tables naming 7:minor resolve to it: EBUSY when the file or the minor is taken otherwise.
+     */
+    public synchronized BackingFileHold holdBackingFile(Path path, int minor, boolean readOnly) throws DmException {
+        Path real = realPath(path);
+        FileRef ref = files.get(real);
+        if (ref != null && ref.devt.minor() != minor) {
+            throw new DmException(DmException.EBUSY, real + " is already open as " + ref.devt);
+        }
+        if (ref == null && fileMinors.get(minor)) {
+            throw new DmException(DmException.EBUSY, DevT.FILE_MAJOR + ":" + minor + " is another file's");
+        }
+        DmDev dev = ref != null ? hold(ref, readOnly) : openFile(real, minor, readOnly);
+        boolean[] closed = {false};
+        return () -> {
+            synchronized (DeviceNamespace.this) {
+                if (!closed[0]) {
+                    closed[0] = true;
+                    release(dev);
+                }
+            }
+        };
     }
 
     /** The name a device number or block device goes by, for deps and ls --tree. */
@@ -211,7 +320,7 @@ public final class DeviceNamespace {
                     }
                     throw new DmException(DmException.ENXIO, "no device " + devt);
                 }
-                return openFile(cwd.resolve(word), readOnly);
+                return openFile(realPath(cwd.resolve(word)), -1, readOnly);
             }
         }
 
@@ -259,15 +368,18 @@ public final class DeviceNamespace {
         return null;
     }
 
-    private DmDev openFile(Path p, boolean readOnly) throws DmException {
-        Path real;
+    private static Path realPath(Path p) throws DmException {
         try {
-            real = p.toRealPath();
+            return p.toRealPath();
         } catch (NoSuchFileException e) {
             throw new DmException(DmException.ENODEV, "no such file or mapped device");
         } catch (IOException e) {
             throw new DmException(DmException.ENXIO, e.toString());
         }
+    }
+
+    /** Opens (or finds) a backing file; a new one gets 7:wantMinor, or the lowest free minor when that is < 0. */
+    private DmDev openFile(Path real, int wantMinor, boolean readOnly) throws DmException {
         FileRef ref = files.get(real);
         if (ref == null) {
             if (!Files.isRegularFile(real)) {
@@ -285,7 +397,7 @@ public final class DeviceNamespace {
             } catch (IOException e) {
                 throw new DmException(DmException.ENXIO, "cannot open " + real + ": " + e);
             }
-            int minor = fileMinors.nextClearBit(0);
+            int minor = wantMinor >= 0 ? wantMinor : fileMinors.nextClearBit(0);
             fileMinors.set(minor);
             ref = new FileRef(dev, new DevT(DevT.FILE_MAJOR, minor));
             files.put(real, ref);

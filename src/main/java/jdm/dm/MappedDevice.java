@@ -102,6 +102,11 @@ public final class MappedDevice implements BlockDevice {
         return eventNr.get();
     }
 
+    /** Sets the event number a device had before a restart (the daemon's state restore). */
+    void restoreEventNr(int n) {
+        eventNr.set(n);
+    }
+
     /** Counts an opener (an NBD connection, a table that uses this device). */
     public void open() {
         openCount.incrementAndGet();
