@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
@@ -79,13 +80,23 @@ class DaemonStateTest {
     }
 
     @Test
-    void aCreateIsOnDiskWhenItsReplyArrivesEvenWithOthersCreatingAtTheSameTime() throws Exception {
+    void aCreateIsOnDiskWhenItsReplyArrivesWhileOthersCreateSuspendAndResume() throws Exception {
         Path state = dir.resolve("state");
         start(state);
         ControlClient ctl = new ControlClient(dir.resolve("ctl.sock"));
-        ExecutorService pool = Executors.newFixedThreadPool(4);
+        ctl.create("busy", null, false, "0 8 zero", dir);
+        ExecutorService pool = Executors.newFixedThreadPool(6);
         try {
             List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 20; i++) {
+                        ctl.suspend("busy", false);
+                        ctl.resume("busy");
+                    }
+                    return null;
+                }));
+            }
             for (int i = 0; i < 16; i++) {
                 String name = "d" + i;
                 done.add(pool.submit(() -> {
@@ -95,7 +106,7 @@ class DaemonStateTest {
                 }));
             }
             for (Future<?> f : done) {
-                f.get();
+                f.get(60, TimeUnit.SECONDS); // saves never wait on a lock a waiting save holds
             }
         } finally {
             pool.shutdown();

@@ -28,9 +28,11 @@ import jdm.dm.DeviceNamespace;
  * <p>Each save writes {@value #TEMP}, fsyncs it, renames it over {@value #FILE} and fsyncs the directory, so the
  * file is always either the old or the new state whole; a temp file left by a crash mid-write is ignored. Saves run
  * on the thread that made the change, from the namespace's change listener (outside the namespace's lock, never on
- * an I/O path), so a control operation's reply goes out only once its result is on disk. Concurrent saves are
- * coalesced: a save that starts after a change covers it, so a burst of changes costs one write per waiting thread
- * at most. A lock on {@value #LOCK} keeps two daemons from sharing a directory.
+ * an I/O path), so a control operation's reply goes out only once its result is on disk. The namespace is read
+ * without holding the store's lock (so a control thread holding the namespace's lock can never wait on a save that
+ * waits on that lock); the store's lock only orders the writes: a copy read earlier than the one on disk is
+ * dropped (the later one covers its change), and a copy equal to the file is not written again. A lock on
+ * {@value #LOCK} keeps two daemons from sharing a directory.
  */
 public final class StateStore implements AutoCloseable {
     public static final String FILE = "devices.state";
@@ -43,8 +45,8 @@ public final class StateStore implements AutoCloseable {
     private final FileChannel lockChannel;
     private final Consumer<String> log;
     private final Object saveLock = new Object();
-    private final AtomicLong changes = new AtomicLong();
-    private long savedChanges; // guarded by saveLock
+    private final AtomicLong reads = new AtomicLong();
+    private long savedRead; // guarded by saveLock: the number of the read the file holds
     private String savedText; // guarded by saveLock: what the file holds
     private volatile DeviceNamespace tracked;
     private volatile boolean closed;
@@ -123,34 +125,36 @@ public final class StateStore implements AutoCloseable {
         }
     }
 
-    /** The change listener: saves now, unless a save that began after this change already covered it. */
+    /** The change listener: saves now, on the thread that made the change. */
     private void changed() {
-        long change = changes.incrementAndGet();
         try {
-            saveCovering(change);
+            save();
         } catch (IOException e) {
             log.accept("could not save " + file() + ": " + e.getMessage()
                     + "; the change is live but would not survive a restart");
         }
     }
 
-    /** Saves the namespace as it is now. */
+    /**
+     * Saves the namespace as it is now: on return the file holds this read of it or a later one, which covers every
+     * change that ended before this call.
+     */
     public void save() throws IOException {
-        saveCovering(changes.get());
-    }
-
-    private void saveCovering(long change) throws IOException {
+        DeviceNamespace ns = tracked;
+        if (ns == null || closed) {
+            return;
+        }
+        long read = reads.incrementAndGet();
+        String text = StateFormat.write(NamespaceState.capture(ns));
         synchronized (saveLock) {
-            if (closed || savedChanges >= change && savedText != null) {
-                return;
+            if (closed || read <= savedRead) {
+                return; // a read begun after this one is on disk already
             }
-            long covers = changes.get(); // every change counted so far happened before this capture
-            String text = StateFormat.write(NamespaceState.capture(tracked));
             if (!text.equals(savedText)) {
                 writeAtomically(text);
                 savedText = text;
             }
-            savedChanges = covers;
+            savedRead = read;
         }
     }
 
