@@ -1,5 +1,6 @@
 package jdm.daemon;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -23,8 +24,13 @@ public final class DaemonCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String env = System.getenv("JDM_CONTROL");
-        Daemon d = Daemon.start(listen.listen(env != null ? Path.of(env) : DEFAULT_CONTROL), state)
-                .closeOnShutdown();
+        Daemon d;
+        try {
+            d = Daemon.start(listen.listen(env != null ? Path.of(env) : DEFAULT_CONTROL), state).closeOnShutdown();
+        } catch (IOException e) {
+            System.err.println("jdm: daemon not started: " + e.getMessage()); // e.g. the state directory is in use
+            return 1;
+        }
         System.err.println("jdm: daemon serving NBD on " + d.nbd().addresses() + ", control socket "
                 + (listen.control != null ? listen.control : env != null ? env : DEFAULT_CONTROL));
         d.awaitStop();
