@@ -230,11 +230,11 @@ public final class StateFormat {
                     case "read-only" -> readOnly = yesNo(key, value);
                     case "suspended" -> suspended = yesNo(key, value);
                     case "event" -> {
-                        Integer n = number(value);
+                        Long n = value.startsWith("+") ? null : parseUnsigned32(value);
                         if (n == null) {
                             throw new BadLine("bad event number \"" + shorten(value) + "\"");
                         }
-                        event = n;
+                        event = (int) n.longValue(); // the kernel's u32 event_nr
                     }
                     case "live", "inactive" -> {
                         if (!value.equals("rw") && !value.equals("ro")) {
@@ -311,6 +311,15 @@ public final class StateFormat {
         BadLine(String message, boolean atBlockEnd) {
             super(message);
             this.atBlockEnd = atBlockEnd;
+        }
+    }
+
+    /** A decimal 0..2^32-1, or null. */
+    private static Long parseUnsigned32(String s) {
+        try {
+            return Integer.toUnsignedLong(Integer.parseUnsignedInt(s));
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 

@@ -20,8 +20,9 @@ import jdm.dm.DmException;
  * Recreates saved devices in a namespace, bottom up: the backing files are opened at their 7:N minors first, then
  * each device is created at its 253:N minor after the devices its tables name, its live table loaded (in its saved
  * mode) and resumed, and its inactive table loaded. Then saved suspensions are put back (top down) and the event
- * numbers set. A device that cannot be built is left out with one log line naming it and saying why; so are the
- * devices stacked on it, while everything else comes up.
+ * numbers set. A device whose live table cannot be built is left out with one log line naming it and saying why;
+ * so are the devices stacked on it, while everything else comes up. An inactive table that cannot be built is
+ * dropped (it is only a pending reload) and named on the log; its device comes up.
  */
 final class StateRestore {
     private static final Path ROOT = Path.of("/"); // saved tables name devices by number only
@@ -29,8 +30,8 @@ final class StateRestore {
     private StateRestore() {
     }
 
-    /** The names of the devices that came back and of those that did not. */
-    record Outcome(List<String> restored, List<String> failed) {
+    /** The names of the devices that came back, of those that did not, and of those without their inactive table. */
+    record Outcome(List<String> restored, List<String> failed, List<String> inactiveDropped) {
     }
 
     static Outcome restore(DeviceNamespace ns, SavedState s, Consumer<String> log) {
@@ -53,14 +54,24 @@ final class StateRestore {
         try {
             List<SavedDevice> restored = new ArrayList<>();
             List<String> failed = new ArrayList<>();
+            List<String> inactiveDropped = new ArrayList<>();
             Map<Integer, String> failedMinors = new HashMap<>();
             for (SavedDevice d : DependencyOrder.sort(s.devices())) {
-                String why = blockedBy(d, files, brokenFiles, failedMinors);
+                String why = blockedBy(d.live(), d, files, brokenFiles, failedMinors);
                 if (why == null) {
                     why = build(ns, d);
                 }
                 if (why == null) {
                     restored.add(d);
+                    if (d.inactive() != null) {
+                        String lost = loadInactive(ns, d, blockedBy(d.inactive(), d, files, brokenFiles,
+                                failedMinors));
+                        if (lost != null) {
+                            inactiveDropped.add(d.name());
+                            log.accept("device " + d.name() + " (253:" + d.minor() + ") is back without its"
+                                    + " inactive table: " + lost);
+                        }
+                    }
                 } else {
                     failed.add(d.name());
                     failedMinors.putIfAbsent(d.minor(), d.name());
@@ -68,7 +79,7 @@ final class StateRestore {
                 }
             }
             putBackSuspensionsAndEvents(ns, restored, log);
-            return new Outcome(restored.stream().map(SavedDevice::name).toList(), failed);
+            return new Outcome(restored.stream().map(SavedDevice::name).toList(), failed, inactiveDropped);
         } finally {
             for (AutoCloseable h : holds) {
                 try {
@@ -93,10 +104,13 @@ final class StateRestore {
         return out;
     }
 
-    /** Why d cannot be built because of something below it, or null. */
-    private static String blockedBy(SavedDevice d, Map<Integer, SavedFile> files, Map<Integer, String> brokenFiles,
-                                    Map<Integer, String> failedMinors) {
-        for (DevT used : d.uses()) {
+    /** Why table t of d cannot be built because of something below it, or null. */
+    private static String blockedBy(SavedTable t, SavedDevice d, Map<Integer, SavedFile> files,
+                                    Map<Integer, String> brokenFiles, Map<Integer, String> failedMinors) {
+        if (t == null) {
+            return null;
+        }
+        for (DevT used : t.uses()) {
             if (used.major() == DevT.FILE_MAJOR) {
                 SavedFile f = files.get(used.minor());
                 if (f == null) {
@@ -113,7 +127,7 @@ final class StateRestore {
         return null;
     }
 
-    /** Creates d with its tables; on failure removes it again and says which step failed and why. */
+    /** Creates d with its live table; on failure removes it again and says which step failed and why. */
     private static String build(DeviceNamespace ns, SavedDevice d) {
         String step = "create";
         boolean created = false;
@@ -125,10 +139,6 @@ final class StateRestore {
                 ns.load(d.name(), d.live().text(), ROOT, d.live().readOnly());
                 ns.resume(d.name());
             }
-            if (d.inactive() != null) {
-                step = "inactive table";
-                ns.load(d.name(), d.inactive().text(), ROOT, d.inactive().readOnly());
-            }
             return null;
         } catch (DmException e) {
             undo(ns, d, created);
@@ -137,6 +147,19 @@ final class StateRestore {
             Thread.currentThread().interrupt();
             undo(ns, d, created);
             return step + ": interrupted";
+        }
+    }
+
+    /** Loads d's inactive table unless blocked; returns why it was not loaded, or null. */
+    private static String loadInactive(DeviceNamespace ns, SavedDevice d, String blocked) {
+        if (blocked != null) {
+            return blocked;
+        }
+        try {
+            ns.load(d.name(), d.inactive().text(), ROOT, d.inactive().readOnly());
+            return null;
+        } catch (DmException e) {
+            return e.getMessage();
         }
     }
 

@@ -58,7 +58,8 @@ public final class StateStore implements AutoCloseable {
     }
 
     /** Opens (creating it if needed) and locks the state directory; log receives the messages for the operator. */
-    public static StateStore open(Path dir, Consumer<String> log) throws IOException {
+    public static StateStore open(Path stateDir, Consumer<String> log) throws IOException {
+        Path dir = stateDir.toAbsolutePath();
         Files.createDirectories(dir);
         FileChannel ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
@@ -84,7 +85,7 @@ public final class StateStore implements AutoCloseable {
      * as it was is first copied aside (its name is logged), so nothing saved is lost.
      */
     public StateRestore.Outcome restoreAndTrack(DeviceNamespace ns) throws IOException {
-        StateRestore.Outcome outcome = new StateRestore.Outcome(List.of(), List.of());
+        StateRestore.Outcome outcome = new StateRestore.Outcome(List.of(), List.of(), List.of());
         Path file = file();
         if (Files.deleteIfExists(dir.resolve(TEMP))) {
             log.accept("ignored " + dir.resolve(TEMP) + ", left by a save that did not finish");
@@ -95,7 +96,8 @@ public final class StateStore implements AutoCloseable {
                 StateFormat.Parsed parsed = StateFormat.parse(read(file));
                 parsed.problems().forEach(p -> log.accept(file + ": " + p + "; not restored"));
                 outcome = StateRestore.restore(ns, parsed.state(), log);
-                lost = !parsed.problems().isEmpty() || !outcome.failed().isEmpty();
+                lost = !parsed.problems().isEmpty() || !outcome.failed().isEmpty()
+                        || !outcome.inactiveDropped().isEmpty();
                 log.accept("restored " + outcome.restored().size() + " of " + (outcome.restored().size()
                         + outcome.failed().size()) + " devices from " + file + (outcome.failed().isEmpty() ? ""
                         : " (not restored: " + String.join(", ", outcome.failed()) + ")"));

@@ -27,6 +27,16 @@ class StateFormatTest {
     }
 
     @Test
+    void theEventNumberIsTheKernelsUnsigned32BitCounter() throws Exception {
+        SavedDevice wrapped = new SavedDevice("w", null, 1, false, false, -1, null, null);
+        String text = StateFormat.write(new SavedState(List.of(), List.of(wrapped)));
+        assertThat(text).contains("  event 4294967295\n");
+        assertThat(StateFormat.parse(text).state().devices()).containsExactly(wrapped);
+        assertThat(StateFormat.parse(text.replace("4294967295", "4294967296")).problems())
+                .containsExactly("device w: line 8: bad event number \"4294967296\"");
+    }
+
+    @Test
     void theTextIsVersionedLineBasedAndEscapesSpacesAndBackslashesInNamesAndPaths() {
         assertThat(StateFormat.write(STACK)).endsWith("""
                 jdm-state 1

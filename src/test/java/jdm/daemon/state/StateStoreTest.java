@@ -217,6 +217,22 @@ class StateStoreTest {
     }
 
     @Test
+    void anInactiveTableThatCannotBeBuiltIsDroppedAndNamedWhileItsDeviceComesUp() throws Exception {
+        DeviceNamespace ns = start();
+        ns.createWithTable("d", null, false, "0 1024 linear " + a + " 0", dir);
+        ns.load("d", "0 2048 linear " + c + " 0", dir, false);
+        crash();
+        Files.delete(c);
+
+        DeviceNamespace again = start();
+        assertThat(describe(again)).containsExactly(
+                "d uuid=null dev=253:0 ro=false suspended=false event=0 open=0 live=[0 1024 linear 7:0 0] inactive=null");
+        assertThat(log.getFirst()).isEqualTo("device d (253:0) is back without its inactive table: its table uses 7:1,"
+                + " backing file " + dir.toRealPath().resolve("c.img") + ", which does not exist");
+        assertThat(log.get(2)).startsWith("the state file as it was is kept in ");
+    }
+
+    @Test
     void aCorruptEntryIsNamedAndTheOthersComeUp() throws Exception {
         threeDeepStack();
         crash();
