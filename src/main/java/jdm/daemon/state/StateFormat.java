@@ -176,16 +176,7 @@ public final class StateFormat {
         }
 
         private SavedDevice deviceBody(String name) throws BadLine {
-            Integer minor = null;
-            String uuid = null;
-            boolean readOnly = false;
-            boolean suspended = false;
-            int event = 0;
-            SavedTable live = null;
-            SavedTable inactive = null;
-            List<String> table = null;
-            boolean tableReadOnly = false;
-            String tableKey = null;
+            Block block = new Block();
             while (true) {
                 String l = next();
                 if (l == null || l.startsWith("device ")) {
@@ -195,86 +186,17 @@ public final class StateFormat {
                     throw new BadLine("no \"end\" line: the entry is cut short", true);
                 }
                 if (l.equals("end")) {
-                    break;
+                    return block.finish(name);
                 }
                 if (l.startsWith(TABLE_LINE)) {
-                    if (table == null) {
-                        throw new BadLine("a table line outside \"live\" or \"inactive\"");
-                    }
-                    String t = unescape(l.substring(TABLE_LINE.length()));
-                    if (t == null) {
-                        throw new BadLine("bad escape in table line \"" + shorten(l.strip()) + "\"");
-                    }
-                    table.add(t);
-                    continue;
-                }
-                if (!l.startsWith(KEY) || l.charAt(2) == ' ') {
+                    block.tableLine(l.substring(TABLE_LINE.length()));
+                } else if (l.startsWith(KEY) && l.charAt(KEY.length()) != ' ') {
+                    String[] kv = l.substring(KEY.length()).split(" ", 2);
+                    block.key(kv[0], kv.length > 1 ? kv[1] : "");
+                } else {
                     throw new BadLine("expected a two-space indented key or \"end\", got \"" + shorten(l) + "\"");
                 }
-                if (tableKey != null) {
-                    SavedTable done = finishTable(tableKey, tableReadOnly, table);
-                    if (tableKey.equals("live")) {
-                        live = done;
-                    } else {
-                        inactive = done;
-                    }
-                    tableKey = null;
-                    table = null;
-                }
-                String[] kv = l.substring(KEY.length()).split(" ", 2);
-                String key = kv[0];
-                String value = kv.length > 1 ? kv[1] : "";
-                switch (key) {
-                    case "dev" -> minor = value.startsWith("253:") ? number(value.substring(4)) : null;
-                    case "uuid" -> uuid = unescape(value);
-                    case "read-only" -> readOnly = yesNo(key, value);
-                    case "suspended" -> suspended = yesNo(key, value);
-                    case "event" -> {
-                        Long n = value.startsWith("+") ? null : parseUnsigned32(value);
-                        if (n == null) {
-                            throw new BadLine("bad event number \"" + shorten(value) + "\"");
-                        }
-                        event = (int) n.longValue(); // the kernel's u32 event_nr
-                    }
-                    case "live", "inactive" -> {
-                        if (!value.equals("rw") && !value.equals("ro")) {
-                            throw new BadLine("\"" + key + "\" wants rw or ro, got \"" + shorten(value) + "\"");
-                        }
-                        if (key.equals("live") ? live != null : inactive != null) {
-                            throw new BadLine("a second " + key + " table");
-                        }
-                        tableKey = key;
-                        tableReadOnly = value.equals("ro");
-                        table = new ArrayList<>();
-                    }
-                    default -> throw new BadLine("unknown key \"" + shorten(key) + "\"");
-                }
-                if (key.equals("dev") && minor == null) {
-                    throw new BadLine("bad device number \"" + shorten(value) + "\" (want 253:N)");
-                }
-                if (key.equals("uuid") && (uuid == null || uuid.isEmpty())) {
-                    throw new BadLine("bad uuid \"" + shorten(value) + "\"");
-                }
             }
-            if (tableKey != null) {
-                SavedTable done = finishTable(tableKey, tableReadOnly, table);
-                if (tableKey.equals("live")) {
-                    live = done;
-                } else {
-                    inactive = done;
-                }
-            }
-            if (minor == null) {
-                throw new BadLine("no \"dev 253:N\" line", true);
-            }
-            return new SavedDevice(name, uuid, minor, readOnly, suspended, event, live, inactive);
-        }
-
-        private static SavedTable finishTable(String key, boolean readOnly, List<String> lines) throws BadLine {
-            if (lines.isEmpty()) {
-                throw new BadLine("the " + key + " table has no lines");
-            }
-            return new SavedTable(readOnly, lines);
         }
 
         /** Skips past the current block's "end" line (or to the next "device" line, which is left unread). */
@@ -290,13 +212,100 @@ public final class StateFormat {
                 }
             }
         }
+    }
 
-        private static boolean yesNo(String key, String value) throws BadLine {
-            return switch (value) {
-                case "yes" -> true;
-                case "no" -> false;
-                default -> throw new BadLine("\"" + key + "\" wants yes or no, got \"" + shorten(value) + "\"");
-            };
+    /** The fields of one device block, filled in as its lines are read. */
+    private static final class Block {
+        private Integer minor;
+        private String uuid;
+        private boolean readOnly;
+        private boolean suspended;
+        private int eventNr;
+        private SavedTable live;
+        private SavedTable inactive;
+        private String tableKey; // "live" or "inactive" while that table's lines are read
+        private boolean tableReadOnly;
+        private List<String> table;
+
+        void key(String key, String value) throws BadLine {
+            endTable();
+            switch (key) {
+                case "dev" -> {
+                    minor = value.startsWith("253:") ? number(value.substring(4)) : null;
+                    if (minor == null) {
+                        throw new BadLine("bad device number \"" + shorten(value) + "\" (want 253:N)");
+                    }
+                }
+                case "uuid" -> {
+                    uuid = unescape(value);
+                    if (uuid == null || uuid.isEmpty()) {
+                        throw new BadLine("bad uuid \"" + shorten(value) + "\"");
+                    }
+                }
+                case "read-only" -> readOnly = yesNo(key, value);
+                case "suspended" -> suspended = yesNo(key, value);
+                case "event" -> {
+                    Long n = value.startsWith("+") ? null : parseUnsigned32(value);
+                    if (n == null) {
+                        throw new BadLine("bad event number \"" + shorten(value) + "\"");
+                    }
+                    eventNr = (int) n.longValue(); // the kernel's u32 event_nr
+                }
+                case "live", "inactive" -> startTable(key, value);
+                default -> throw new BadLine("unknown key \"" + shorten(key) + "\"");
+            }
+        }
+
+        private void startTable(String key, String mode) throws BadLine {
+            if (!mode.equals("rw") && !mode.equals("ro")) {
+                throw new BadLine("\"" + key + "\" wants rw or ro, got \"" + shorten(mode) + "\"");
+            }
+            if (key.equals("live") ? live != null : inactive != null) {
+                throw new BadLine("a second " + key + " table");
+            }
+            tableKey = key;
+            tableReadOnly = mode.equals("ro");
+            table = new ArrayList<>();
+        }
+
+        void tableLine(String escaped) throws BadLine {
+            if (table == null) {
+                throw new BadLine("a table line outside \"live\" or \"inactive\"");
+            }
+            String t = unescape(escaped);
+            if (t == null) {
+                throw new BadLine("bad escape in table line \"" + shorten(escaped.strip()) + "\"");
+            }
+            table.add(t);
+        }
+
+        private void endTable() throws BadLine {
+            if (tableKey == null) {
+                return;
+            }
+            if (table.isEmpty()) {
+                throw new BadLine("the " + tableKey + " table has no lines");
+            }
+            SavedTable done = new SavedTable(tableReadOnly, table);
+            if (tableKey.equals("live")) {
+                live = done;
+            } else {
+                inactive = done;
+            }
+            tableKey = null;
+            table = null;
+        }
+
+        SavedDevice finish(String name) throws BadLine {
+            try {
+                endTable();
+            } catch (BadLine e) {
+                throw new BadLine(e.getMessage(), true);
+            }
+            if (minor == null) {
+                throw new BadLine("no \"dev 253:N\" line", true);
+            }
+            return new SavedDevice(name, uuid, minor, readOnly, suspended, eventNr, live, inactive);
         }
     }
 
@@ -312,6 +321,14 @@ public final class StateFormat {
             super(message);
             this.atBlockEnd = atBlockEnd;
         }
+    }
+
+    private static boolean yesNo(String key, String value) throws BadLine {
+        return switch (value) {
+            case "yes" -> true;
+            case "no" -> false;
+            default -> throw new BadLine("\"" + key + "\" wants yes or no, got \"" + shorten(value) + "\"");
+        };
     }
 
     /** A decimal 0..2^32-1, or null. */
