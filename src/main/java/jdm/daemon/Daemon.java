@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import jdm.block.dev.BackingFiles;
 import jdm.block.dev.RamDisks;
 import jdm.control.ControlServer;
+import jdm.daemon.state.StateStore;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
@@ -14,18 +15,21 @@ import jdm.nbd.NbdServer;
 /**
  * The jdm process: one device namespace, its NBD exports (Unix socket and/or TCP) and its control socket. Stopping
  * it (close, SIGTERM) stops the listeners, lets in-flight requests finish, then removes every device, which
- * releases (and closes) the backing files.
+ * releases (and closes) the backing files. With a state directory, the devices saved there are recreated before
+ * any listener opens, and every change is saved there (see {@link StateStore}).
  */
 public final class Daemon implements AutoCloseable {
     private final DeviceNamespace namespace;
     private final NbdServer nbd;
     private final ControlServer control;
+    private final StateStore state;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Daemon(DeviceNamespace namespace, NbdServer nbd, ControlServer control) {
+    private Daemon(DeviceNamespace namespace, NbdServer nbd, ControlServer control, StateStore state) {
         this.namespace = namespace;
         this.nbd = nbd;
         this.control = control;
+        this.state = state;
     }
 
     /**
@@ -41,9 +45,37 @@ public final class Daemon implements AutoCloseable {
     }
 
     public static Daemon start(Listen listen) throws IOException {
+        return start(listen, null);
+    }
+
+    /** Starts with the devices saved in stateDir (null: no state, nothing persisted). */
+    public static Daemon start(Listen listen, Path stateDir) throws IOException {
         // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
         DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
                 new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
+        StateStore state = null;
+        if (stateDir != null) {
+            state = StateStore.open(stateDir, m -> System.err.println("jdm: state: " + m));
+            try {
+                state.restoreAndTrack(ns);
+            } catch (IOException | RuntimeException e) {
+                state.close();
+                removeAll(ns);
+                throw e;
+            }
+        }
+        try {
+            return listen(listen, ns, state);
+        } catch (IOException | RuntimeException e) {
+            if (state != null) {
+                state.close();
+            }
+            removeAll(ns);
+            throw e;
+        }
+    }
+
+    private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
         NbdServer nbd = new NbdServer(new DmExports(ns));
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
@@ -66,7 +98,7 @@ public final class Daemon implements AutoCloseable {
             }
             throw e;
         }
-        return new Daemon(ns, nbd, control);
+        return new Daemon(ns, nbd, control, state);
     }
 
     private static void createParent(Path p) throws IOException {
@@ -103,8 +135,16 @@ public final class Daemon implements AutoCloseable {
         if (control != null) {
             control.close();
         }
+        if (state != null) {
+            state.close(); // before the devices go: they are to come back at the next start
+        }
         nbd.close();
-        // Remove top-down: a device used by another table is busy until that table is gone.
+        removeAll(namespace);
+        stopped.countDown();
+    }
+
+    /** Removes every device top-down: a device used by another table is busy until that table is gone. */
+    private static void removeAll(DeviceNamespace namespace) {
         boolean progress = true;
         while (progress && !namespace.list().isEmpty()) {
             progress = false;
@@ -120,6 +160,5 @@ public final class Daemon implements AutoCloseable {
         for (var md : namespace.list()) {
             System.err.println("jdm: " + md.name() + " still open at shutdown (open count " + md.openCount() + ")");
         }
-        stopped.countDown();
     }
 }
