@@ -161,6 +161,35 @@ public final class DeviceNamespace {
             throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
         }
         md.setUuid(uuid);
+        if (md.liveTable() != null) {
+            md.event(); // dm_hash_rename wakes event waiters through the live table
+        }
+    }
+
+    /**
+     * Renames a device: the kernel's dev_rename (dm_hash_rename). The new name is checked as create's, then must be
+     * free (EBUSY), then the device must exist (ENXIO); its number, UUID and tables stay, and with a live table its
+     * event number is bumped.
+     */
+    public synchronized void rename(String name, String newName) throws DmException {
+        if (newName.isEmpty() || newName.length() > NAME_MAX || newName.contains("/")) {
+            throw DmException.invalid("Invalid new mapped device name or uuid string supplied.");
+        }
+        if (byName.containsKey(newName)) {
+            throw new DmException(DmException.EBUSY, "Unable to change name on mapped device " + name
+                    + " to one that already exists: " + newName);
+        }
+        MappedDevice md = byName.get(name);
+        if (md == null) {
+            throw new DmException(DmException.ENXIO, "Unable to rename non-existent device, " + name + " to "
+                    + newName);
+        }
+        byName.remove(name);
+        md.setName(newName);
+        byName.put(newName, md);
+        if (md.liveTable() != null) {
+            md.event();
+        }
     }
 
     /** Removes an unused device: the remove ioctl (EBUSY while open or used by another table). */

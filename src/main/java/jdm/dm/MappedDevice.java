@@ -26,7 +26,7 @@ import jdm.block.Op;
 public final class MappedDevice implements BlockDevice {
     private static final long BLOCKED = 1L << 62;
 
-    private final String name;
+    private volatile String name;
     private final DevT devt;
     private final boolean createdReadOnly;
     private volatile String uuid;
@@ -38,6 +38,9 @@ public final class MappedDevice implements BlockDevice {
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile boolean suspended;
     private volatile boolean noflushSuspend;
+
+    /** io_opt of the live table's stacked limits in bytes, set when a table goes live. */
+    private volatile long optimalIoBytes;
 
     private final AtomicInteger openCount = new AtomicInteger();
     private final AtomicInteger eventNr = new AtomicInteger();
@@ -52,6 +55,11 @@ public final class MappedDevice implements BlockDevice {
     @Override
     public String name() {
         return name;
+    }
+
+    /** Gives the device a new name; the namespace checks it and keeps its index (dm_hash_rename). */
+    void setName(String name) {
+        this.name = name;
     }
 
     public String uuid() {
@@ -96,6 +104,52 @@ public final class MappedDevice implements BlockDevice {
 
     public int openCount() {
         return openCount.get();
+    }
+
+    /**
+     * The read-ahead in sectors, as the kernel's disk_update_readahead sets it when a table goes live: twice the
+     * stacked optimal I/O size, at least VM_READAHEAD_PAGES (128 KiB).
+     */
+    public int readAheadSectors() {
+        return (int) Math.max(optimalIoBytes * 2 / 512, 256);
+    }
+
+    /**
+     * io_opt as blk_stack_limits combines it: the least common multiple of every target's own and of the optimal
+     * sizes of the devices it maps to (0 counts as no preference).
+     */
+    private static long stackedOptimalIoBytes(Table t) {
+        long opt = 0;
+        for (int i = 0; i < t.size(); i++) {
+            Target target = t.entry(i).target();
+            opt = lcmNotZero(opt, target.optimalIoBytes());
+            long[] lower = {0};
+            try {
+                target.iterateDevices((dev, start, len) -> {
+                    if (dev.device() instanceof MappedDevice md) {
+                        lower[0] = lcmNotZero(lower[0], md.optimalIoBytes);
+                    }
+                });
+            } catch (DmException e) {
+                // a table that was built has visited its devices before; no limits from this target then
+            }
+            opt = lcmNotZero(opt, lower[0]);
+        }
+        return opt;
+    }
+
+    private static long lcmNotZero(long a, long b) {
+        if (a == 0 || b == 0) {
+            return a + b;
+        }
+        long x = a;
+        long y = b;
+        while (y != 0) {
+            long r = x % y;
+            x = y;
+            y = r;
+        }
+        return a / x * b;
     }
 
     public int eventNr() {
@@ -193,6 +247,7 @@ public final class MappedDevice implements BlockDevice {
             old = live;
             live = inactive;
             inactive = null;
+            optimalIoBytes = stackedOptimalIoBytes(live);
             swapped = true;
         }
         if (!suspended) {

@@ -28,6 +28,14 @@ public interface Target {
     default void iterateDevices(DeviceVisitor visitor) throws DmException {
     }
 
+    /**
+     * The optimal I/O size this target asks for in bytes, 0 for no preference: io_opt of its io_hints (striped: chunk
+     * x stripes). Stacked with the lower devices' by the mapped device for its read-ahead.
+     */
+    default long optimalIoBytes() {
+        return 0;
+    }
+
     /** Handles a "dmsetup message"; returns text to print or "" for none. */
     default String message(String[] argv) throws DmException {
         throw DmException.invalid("Target does not support messages");

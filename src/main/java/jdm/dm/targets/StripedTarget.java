@@ -181,6 +181,11 @@ public final class StripedTarget implements Target {
     }
 
     @Override
+    public long optimalIoBytes() {
+        return chunkSectors * stripes * 512; // stripe_io_hints: io_opt = chunk_size * stripes
+    }
+
+    @Override
     public long maxIoLenSectors() {
         return chunkSectors;
     }
