@@ -590,15 +590,19 @@ public final class DmsetupCommand implements Callable<Integer> {
             try {
                 t = fetch(s.client(), name).getFirst();
             } catch (ControlException e) {
-                // libdm reports the missing device of table/status as "Device does not exist."
-                throw e.errno() == Errno.ENXIO ? DmsetupFailure.command("Device does not exist.")
-                        : ioctl(e, arg, null, false);
+                // libdm takes ENXIO from the status ioctl (not table's) as "Device does not exist."
+                throw e.errno() == Errno.ENXIO && missingIsNoDevice() ? DmsetupFailure.command(
+                        "Device does not exist.") : ioctl(e, arg, null, false);
             }
             print(s, t, multiple);
         }
 
         boolean hidesKeys() {
             return false;
+        }
+
+        boolean missingIsNoDevice() {
+            return true;
         }
 
         private void print(Session s, DeviceTable t, boolean multiple) throws DmsetupFailure {
@@ -638,6 +642,11 @@ public final class DmsetupCommand implements Callable<Integer> {
         @Override
         boolean hidesKeys() {
             return true;
+        }
+
+        @Override
+        boolean missingIsNoDevice() {
+            return false;
         }
     }
 

@@ -80,6 +80,11 @@ final class DmsetupHarness implements AutoCloseable {
         return new Run(rc, out.toString(), err.toString());
     }
 
+    /** The daemon's kernel-log lines since the last call, without their timestamps (what "jdm dmesg -c" prints). */
+    List<String> dmesg() {
+        return server.kernelLog().read(true).stream().map(l -> l.substring(l.indexOf("] ") + 2)).toList();
+    }
+
     /** Reads sectors through a mapped device, as an NBD client would. */
     byte[] read(String device, long sector, int sectors) throws Exception {
         MappedDevice md = ns.get(device);
