@@ -12,7 +12,12 @@ import picocli.CommandLine.Command;
         description = "User-space device-mapper served over NBD.",
         subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class, DmesgCommand.class})
 public final class Main {
+    /** The jdm command line; option values may look like options ("dmsetup info -c --sort -name"), as getopt allows. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new Main()).setAllowOptionsAsOptionParameters(true);
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Main()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

@@ -159,6 +159,9 @@ final class DmsetupReport {
                 sep = separator;
                 aligned = false;
             }
+            if (rows) {
+                aligned = false; // dm_report_init: columns as rows are never aligned
+            }
             return new Layout(sep, aligned, headings, namePrefixes, !unquoted, rows);
         }
     }
