@@ -367,6 +367,32 @@ class DmsetupCommandTest {
     }
 
     @Test
+    void waitBlocksUntilAnEventAndATableSwapIsNoEvent() throws Exception {
+        ok("create", "vol", "--table", "0 8 zero");
+        var waiter = java.util.concurrent.CompletableFuture.supplyAsync(() -> h.dmsetup("wait", "vol"));
+        ok("reload", "vol", "--table", "0 16 zero");
+        ok("resume", "vol");
+        Thread.sleep(300);
+        assertThat(waiter).as("a table swap does not raise an event in Linux 6.1").isNotDone();
+        ok("rename", "vol", "renamed"); // dm_hash_rename raises one
+        Run r = waiter.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(r.exitCode()).as("%s", r).isZero();
+        assertThat(ok("info", "-c", "-o", "name,events", "--noheadings").out()).isEqualTo("renamed:1\n");
+        ok("wait", "renamed", "0");
+    }
+
+    @Test
+    void theKernelLogKeepsWhyRequestsFailedAndDmesgClearsIt() {
+        ok("create", "vol", "--table", "0 8 zero");
+        fails("create", "odd", "--table", "0 1002 striped 3 128 a.img 0 b.img 0 a.img 8");
+        List<String> log = h.dmesg();
+        assertThat(log).containsExactly(
+                "device-mapper: table: 253:1: striped: Target length not divisible by chunk size (-EINVAL)",
+                "device-mapper: ioctl: error adding target to table");
+        assertThat(h.dmesg()).as("read with clear").isEmpty();
+    }
+
+    @Test
     void renameSetsAMissingUuidOnly() {
         ok("create", "vol", "--notable");
         ok("rename", "vol", "--setuuid", "JDM-1");
