@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
 public final class Main {
     /** The jdm command line; option values may look like options ("dmsetup info -c --sort -name"), as getopt allows. */
     public static CommandLine commandLine() {
-        return new CommandLine(new Main()).setAllowOptionsAsOptionParameters(true);
+        CommandLine cl = new CommandLine(new Main()).setAllowOptionsAsOptionParameters(true);
+        CommandLine.IParameterExceptionHandler picocli = cl.getParameterExceptionHandler();
+        return cl.setParameterExceptionHandler((ex, args) -> DmsetupCommand.isDmsetup(ex)
+                ? DmsetupCommand.onBadCommandLine(ex, args) : picocli.handleParseException(ex, args));
     }
 
     public static void main(String[] args) {

@@ -179,6 +179,45 @@ public final class DmsetupCommand implements Callable<Integer> {
         return 1;
     }
 
+    /**
+     * A command line picocli cannot parse, reported as dmsetup's getopt_long and main do: "dmsetup: unrecognized
+     * option '--x'" (or "invalid option -- 'x'", "option '--x' requires an argument") and "Couldn't process command
+     * line.", or "Unknown command." and the usage; exit status 1. Only for dmsetup's command lines ({@link
+     * #isDmsetup}).
+     */
+    public static int onBadCommandLine(CommandLine.ParameterException ex, String[] args) {
+        CommandLine cl = ex.getCommandLine();
+        Object cmd = cl.getCommand();
+        PrintWriter err = cl.getErr();
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String first = u.getUnmatched().getFirst();
+            if (!first.startsWith("-") && cmd instanceof DmsetupCommand) {
+                err.print("Unknown command.\n");
+                cl.usage(err);
+                err.flush();
+                return 1;
+            }
+            err.print(first.startsWith("--") ? "dmsetup: unrecognized option '" + first.split("=", 2)[0] + "'\n"
+                    : "dmsetup: invalid option -- '" + (first.length() > 1 ? first.charAt(1) : '-') + "'\n");
+        } else if (ex instanceof CommandLine.MissingParameterException m && !m.getMissing().isEmpty()
+                && m.getMissing().getFirst() instanceof CommandLine.Model.OptionSpec o) {
+            err.print(o.longestName().startsWith("--") ? "dmsetup: option '" + o.longestName()
+                    + "' requires an argument\n" : "dmsetup: option requires an argument -- '"
+                    + o.longestName().substring(1) + "'\n");
+        } else {
+            err.print("dmsetup: " + ex.getMessage() + "\n");
+        }
+        err.print("Couldn't process command line.\n");
+        err.flush();
+        return 1;
+    }
+
+    /** Whether a command line that failed to parse was dmsetup's. */
+    public static boolean isDmsetup(CommandLine.ParameterException ex) {
+        Object cmd = ex.getCommandLine().getCommand();
+        return cmd instanceof DmsetupCommand || cmd instanceof Sub;
+    }
+
     /** The control socket: --control, else $JDM_CONTROL, else the default; relative paths from the current dir. */
     Path controlPath() {
         Path p = control;
@@ -671,8 +710,11 @@ public final class DmsetupCommand implements Callable<Integer> {
         @Override
         void run(Session s) throws DmsetupFailure, IOException {
             if (dmsetup.columns) {
-                if (dmsetup.options != null && dmsetup.options.contains("help")) {
-                    throw DmsetupFailure.commandLine(DmsetupReport.help().toArray(String[]::new));
+                if (dmsetup.options != null && java.util.Arrays.stream(dmsetup.options.replaceFirst("^\\+", "")
+                        .split(",")).anyMatch(f -> f.equals("help") || f.equals("?"))) {
+                    // dm_report_init lists the fields (on stderr, as log_warn) and the report then shows nothing
+                    DmsetupReport.help().forEach(l -> s.err().print(l + "\n"));
+                    return;
                 }
                 report = DmsetupReport.create(dmsetup.options, dmsetup.sort, dmsetup.select,
                         DmsetupReport.Layout.of(dmsetup.noHeadings, dmsetup.separator, dmsetup.namePrefixes,

@@ -393,6 +393,25 @@ class DmsetupCommandTest {
     }
 
     @Test
+    void commandLinesDmsetupCannotParseFailAsGetoptAndMainReportThem() {
+        assertThat(fails("info", "--foo").err()).isEqualTo(
+                "dmsetup: unrecognized option '--foo'\nCouldn't process command line.\n");
+        assertThat(fails("info", "-Z").err()).isEqualTo(
+                "dmsetup: invalid option -- 'Z'\nCouldn't process command line.\n");
+        assertThat(fails("create", "x", "--table").err()).isEqualTo(
+                "dmsetup: option '--table' requires an argument\nCouldn't process command line.\n");
+        assertThat(fails("frobnicate").err()).startsWith("Unknown command.\nUsage: ");
+        assertThat(fails("ls", "--tree", "-o", "ascii,bogus").err()).isEqualTo(
+                "Tree options not recognised: bogus.\nCouldn't process command line.\n");
+        assertThat(fails("info", "--manglename", "odd").err()).isEqualTo(
+                "Unknown name mangling mode.\nCouldn't process command line.\n");
+        Run help = h.dmsetup("info", "-c", "-o", "help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).isEmpty();
+        assertThat(help.err()).contains("  name             - Name of mapped device.\n");
+    }
+
+    @Test
     void renameSetsAMissingUuidOnly() {
         ok("create", "vol", "--notable");
         ok("rename", "vol", "--setuuid", "JDM-1");

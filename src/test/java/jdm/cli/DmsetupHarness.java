@@ -71,7 +71,8 @@ final class DmsetupHarness implements AutoCloseable {
     Run bare(String stdin, String... args) {
         DmsetupCommand cmd = new DmsetupCommand(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 env::get, dir);
-        CommandLine cl = new CommandLine(cmd).setAllowOptionsAsOptionParameters(true); // as jdm.Main
+        CommandLine cl = new CommandLine(cmd).setAllowOptionsAsOptionParameters(true) // as jdm.Main
+                .setParameterExceptionHandler(DmsetupCommand::onBadCommandLine);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
