@@ -49,9 +49,14 @@ public final class ControlServer implements AutoCloseable {
         this.socketPath = socketPath;
         this.server = server;
         this.ops = new Operations(new KernelLog());
-        new DmIoctl(ns, () -> closing).register(ops);
-        ops.register("dmesg", "syslog", r -> Map.of("lines", List.copyOf(ops.log().read(r.bool("clear", false)))));
+        List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing), ControlServer::registerKernelLog);
+        subsystems.forEach(s -> s.register(ops));
         this.acceptor = Thread.ofVirtual().name("jdm-control-accept").unstarted(this::acceptLoop);
+    }
+
+    /** "dmesg": the kernel log's lines, oldest first; with clear=true the log is emptied after reading (syslog(2)). */
+    private static void registerKernelLog(Operations ops) {
+        ops.register("dmesg", "syslog", r -> Map.of("lines", List.copyOf(ops.log().read(r.bool("clear", false)))));
     }
 
     /**

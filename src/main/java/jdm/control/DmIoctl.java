@@ -47,7 +47,7 @@ import jdm.dm.TargetType;
  * A missing name means every device, in name order. cwd is the caller's working directory (absolute), against
  * which relative backing-file paths in the table resolve; without it the daemon's own is used.
  */
-final class DmIoctl {
+final class DmIoctl implements Subsystem {
     /** The dm ioctl interface version jdm answers to (Linux 6.1's). */
     static final String DRIVER_VERSION = "4.47.0";
     static final String DAEMON_VERSION = "jdm 0.1.0";
@@ -64,7 +64,8 @@ final class DmIoctl {
     }
 
     /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the method. */
-    void register(Operations ops) {
+    @Override
+    public void register(Operations ops) {
         ops.register("version", "version", r -> body("driver", DRIVER_VERSION, "daemon", DAEMON_VERSION));
         ops.register("list", "names", r -> body("devices", deps((String) null)));
         ops.register("create", "create", this::create);
