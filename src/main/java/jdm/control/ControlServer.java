@@ -56,7 +56,8 @@ public final class ControlServer implements AutoCloseable {
 
     /** "dmesg": the kernel log's lines, oldest first; with clear=true the log is emptied after reading (syslog(2)). */
     private static void registerKernelLog(Operations ops) {
-        ops.register("dmesg", "syslog", r -> Map.of("lines", List.copyOf(ops.log().read(r.bool("clear", false)))));
+        ops.register("dmesg", "syslog", r -> r.bool("clear", false),
+                clear -> Map.of("lines", List.copyOf(ops.log().read(clear))));
     }
 
     /**

@@ -63,42 +63,42 @@ final class DmIoctl implements Subsystem {
         this.closing = closing;
     }
 
-    /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the method. */
+    /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the arguments, the method. */
     @Override
     public void register(Operations ops) {
-        ops.register("version", "version", r -> body("driver", DRIVER_VERSION, "daemon", DAEMON_VERSION));
-        ops.register("list", "names", r -> body("devices", deps((String) null)));
-        ops.register("create", "create", this::create);
-        ops.register("load", "reload", this::load);
-        ops.register("clear", "clear", r -> {
-            ns.clear(r.string("name"));
+        ops.register("version", "version", Operations.NO_ARGS,
+                a -> body("driver", DRIVER_VERSION, "daemon", DAEMON_VERSION));
+        ops.register("list", "names", Operations.NO_ARGS, a -> body("devices", deps((String) null)));
+        ops.register("create", "create", DmArgs.Create::from, this::create);
+        ops.register("load", "reload", DmArgs.Load::from, this::load);
+        ops.register("clear", "clear", DmArgs.Device::from, a -> {
+            ns.clear(a.name());
             return Map.of();
         });
-        ops.register("suspend", "suspend", r -> {
-            ns.suspend(r.string("name"), r.bool("noflush", false));
+        ops.register("suspend", "suspend", DmArgs.Suspend::from, a -> {
+            ns.suspend(a.name(), a.noflush());
             return Map.of();
         });
-        ops.register("resume", "resume", r -> {
-            ns.resume(r.string("name"));
+        ops.register("resume", "resume", DmArgs.Device::from, a -> {
+            ns.resume(a.name());
             return Map.of();
         });
-        ops.register("remove", "remove", r -> remove(r.string("name"), r.bool("force", false)));
-        ops.register("info", "info", r -> body("devices", info(r.optString("name"), r.bool("inactive", false))));
-        ops.register("table", "table", r -> body("devices", tables(r, StatusType.TABLE)));
-        ops.register("status", "status", r -> body("devices", tables(r, StatusType.INFO)));
-        ops.register("deps", "deps", r -> body("devices", deps(r.optString("name"))));
-        ops.register("message", "message", r -> body("response", message(r.string("name"), r.longValue("sector"),
-                r.string("message"))));
-        ops.register("targets", "versions", r -> body("targets", targets()));
-        ops.register("setuuid", "rename", r -> {
-            ns.setUuid(r.string("name"), r.string("uuid"));
+        ops.register("remove", "remove", DmArgs.Remove::from, this::remove);
+        ops.register("info", "info", DmArgs.Query::from, a -> body("devices", info(a)));
+        ops.register("table", "table", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.TABLE)));
+        ops.register("status", "status", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.INFO)));
+        ops.register("deps", "deps", DmArgs.Query::from, a -> body("devices", deps(a.name())));
+        ops.register("message", "message", DmArgs.Message::from, a -> body("response", message(a)));
+        ops.register("targets", "versions", Operations.NO_ARGS, a -> body("targets", targets()));
+        ops.register("setuuid", "rename", DmArgs.SetUuid::from, a -> {
+            ns.setUuid(a.name(), a.uuid());
             return Map.of();
         });
-        ops.register("rename", "rename", r -> {
-            ns.rename(r.string("name"), r.string("newName"));
+        ops.register("rename", "rename", DmArgs.Rename::from, a -> {
+            ns.rename(a.name(), a.newName());
             return Map.of();
         });
-        ops.register("wait", "waitevent", r -> body("eventNr", (long) waitEvent(r)));
+        ops.register("wait", "waitevent", DmArgs.Wait::from, a -> body("eventNr", (long) waitEvent(a)));
     }
 
     private static Map<String, Object> body(Object... kv) {
@@ -109,27 +109,12 @@ final class DmIoctl implements Subsystem {
         return m;
     }
 
-    private static Path cwd(Request r, String ioctl) throws WireException, ControlException {
-        String cwd = r.optString("cwd");
-        if (cwd == null) {
-            return Path.of("").toAbsolutePath();
-        }
-        Path p = Path.of(cwd);
-        if (!p.isAbsolute()) {
-            throw new ControlException(Errno.EINVAL, ioctl, "cwd must be an absolute path, got \"" + cwd + "\"");
-        }
-        return p;
-    }
-
     /** The load ioctl; a refused table names the device by number, as the kernel's table log line does. */
-    private Map<String, Object> load(Request r) throws WireException, ControlException {
-        String name = r.string("name");
-        String table = r.string("table");
-        Path cwd = cwd(r, "reload");
+    private Map<String, Object> load(DmArgs.Load a) throws ControlException {
         MappedDevice md = null;
         try {
-            md = ns.get(name);
-            ns.load(name, table, cwd, r.bool("readOnly", false));
+            md = ns.get(a.name());
+            ns.load(a.name(), a.table(), a.cwd(), a.readOnly());
             return Map.of();
         } catch (DmException e) {
             throw new ControlException(e.errno(), "reload", e.getMessage(), md == null ? null : devNo(md));
@@ -141,32 +126,27 @@ final class DmIoctl implements Subsystem {
      * _create_and_load_v4 issues the create, reload and resume ioctls one after the other and removes the device
      * again when a later one fails. Like those ioctls, each step takes the namespace's lock on its own.
      */
-    private Map<String, Object> create(Request r) throws ControlException, WireException, InterruptedException {
-        String name = r.string("name");
-        String uuid = r.optString("uuid");
-        boolean readOnly = r.bool("readOnly", false);
-        String table = r.optString("table");
-        Path cwd = table == null ? null : cwd(r, "create");
+    private Map<String, Object> create(DmArgs.Create a) throws ControlException, InterruptedException {
         MappedDevice md;
         try {
-            md = ns.create(name, uuid, readOnly);
+            md = ns.create(a.name(), a.uuid(), a.readOnly());
         } catch (DmException e) {
             throw new ControlException(e.errno(), "create", e.getMessage());
         }
-        if (table == null) {
+        if (a.table() == null) {
             return Map.of();
         }
         String step = "reload";
         try {
-            ns.load(name, table, cwd, readOnly);
+            ns.load(a.name(), a.table(), a.cwd(), a.readOnly());
             step = "resume";
-            ns.resume(name);
+            ns.resume(a.name());
             return Map.of();
         } catch (DmException e) {
-            undoCreate(name);
+            undoCreate(a.name());
             throw new ControlException(e.errno(), step, e.getMessage(), devNo(md));
         } catch (InterruptedException | RuntimeException e) {
-            undoCreate(name);
+            undoCreate(a.name());
             throw e;
         }
     }
@@ -187,8 +167,9 @@ final class DmIoctl implements Subsystem {
      * the same size (so a device still open fails I/O instead of holding on), then it is removed, which still
      * fails with EBUSY while it is open. Separate namespace calls, as dmsetup's separate ioctls.
      */
-    private Map<String, Object> remove(String name, boolean force) throws DmException, InterruptedException {
-        if (force) {
+    private Map<String, Object> remove(DmArgs.Remove a) throws DmException, InterruptedException {
+        String name = a.name();
+        if (a.force()) {
             Table live = ns.get(name).liveTable();
             if (live != null) {
                 try {
@@ -213,9 +194,10 @@ final class DmIoctl implements Subsystem {
      * The info ioctl (__dev_status): with inactive (DM_QUERY_INACTIVE_TABLE_FLAG) the target count and read-only
      * flag come from the inactive table, if there is one.
      */
-    private List<Object> info(String name, boolean inactive) throws DmException {
+    private List<Object> info(DmArgs.Query a) throws DmException {
+        boolean inactive = a.inactive();
         List<Object> out = new ArrayList<>();
-        for (MappedDevice md : devices(name)) {
+        for (MappedDevice md : devices(a.name())) {
             Table live = md.liveTable();
             Table next = md.inactiveTable();
             int targets = live == null ? 0 : live.size();
@@ -230,11 +212,11 @@ final class DmIoctl implements Subsystem {
         return out;
     }
 
-    private List<Object> tables(Request r, StatusType type) throws DmException, WireException {
-        String targetType = r.optString("target");
-        boolean inactive = r.bool("inactive", false);
+    private List<Object> tables(DmArgs.Query a, StatusType type) throws DmException {
+        String targetType = a.targetType();
+        boolean inactive = a.inactive();
         List<Object> out = new ArrayList<>();
-        for (MappedDevice md : devices(r.optString("name"))) {
+        for (MappedDevice md : devices(a.name())) {
             List<TargetLine> lines = new ArrayList<>();
             Table t = inactive ? md.inactiveTable() : md.liveTable();
             StringBuilder sb = new StringBuilder();
@@ -282,8 +264,10 @@ final class DmIoctl implements Subsystem {
     }
 
     /** The target_message ioctl: the live table's target holding sector gets the message split into words. */
-    private String message(String name, long sector, String message) throws DmException {
-        String[] argv = TableLine.splitArgs(message);
+    private String message(DmArgs.Message a) throws DmException {
+        String name = a.name();
+        long sector = a.sector();
+        String[] argv = TableLine.splitArgs(a.message());
         if (argv.length == 0) {
             throw DmException.invalid("Empty message received.");
         }
@@ -318,11 +302,11 @@ final class DmIoctl implements Subsystem {
      * The dev_wait ioctl: returns once the device's event number differs from eventNr (at once if it already
      * does), or fails with ETIMEDOUT after timeoutMillis when given.
      */
-    private int waitEvent(Request r) throws DmException, WireException, InterruptedException, ControlException {
-        String name = r.string("name");
-        int seen = (int) r.longValue("eventNr");
-        boolean bounded = r.has("timeoutMillis");
-        long timeout = bounded ? Math.max(0, Math.min(r.longValue("timeoutMillis"), Long.MAX_VALUE / 2_000_000)) : 0;
+    private int waitEvent(DmArgs.Wait a) throws DmException, InterruptedException, ControlException {
+        String name = a.name();
+        int seen = a.eventNr();
+        boolean bounded = a.timeoutMillis() >= 0;
+        long timeout = a.timeoutMillis();
         long start = System.nanoTime();
         MappedDevice md = ns.get(name);
         while (true) {
@@ -330,7 +314,7 @@ final class DmIoctl implements Subsystem {
             if (now != seen) {
                 return now;
             }
-            if (ns.find(name) != md) {
+            if (ns.find(md.name()) != md) { // by its current name: a rename does not end the wait
                 throw new DmException(DmException.ENXIO, "device " + name + " was removed while waiting");
             }
             if (closing.getAsBoolean()) {

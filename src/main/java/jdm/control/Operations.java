@@ -13,14 +13,23 @@ import jdm.dm.DmException;
 public final class Operations {
     private static final System.Logger LOG = System.getLogger(Operations.class.getName());
 
-    /** Runs one operation; returns the reply's fields. A subsystem's own exceptions are mapped by {@link #handle}. */
+    /** Reads an operation's arguments from a request into their typed form (a WireException names a bad field). */
     @FunctionalInterface
-    public interface Handler {
-        Map<String, Object> run(Request r) throws Exception;
+    public interface Decoder<A> {
+        A decode(Request r) throws WireException;
     }
 
+    /** Runs one operation on its decoded arguments; returns the reply's fields. {@link #handle} maps failures. */
+    @FunctionalInterface
+    public interface Handler<A> {
+        Map<String, Object> run(A args) throws Exception;
+    }
+
+    /** For operations without arguments. */
+    public static final Decoder<Void> NO_ARGS = r -> null;
+
     /** An operation: the "op" clients send, the dm ioctl (or md control) errors name, and what runs it. */
-    public record Operation(String op, String ioctl, Handler handler) {
+    public record Operation(String op, String ioctl, Handler<Request> run) {
     }
 
     private final Map<String, Operation> ops = new LinkedHashMap<>();
@@ -30,9 +39,9 @@ public final class Operations {
         this.log = log;
     }
 
-    /** Registers an operation; each op name once. */
-    public void register(String op, String ioctl, Handler handler) {
-        if (ops.putIfAbsent(op, new Operation(op, ioctl, handler)) != null) {
+    /** Registers an operation with its argument decoder; each op name once. */
+    public <A> void register(String op, String ioctl, Decoder<A> args, Handler<A> handler) {
+        if (ops.putIfAbsent(op, new Operation(op, ioctl, r -> handler.run(args.decode(r)))) != null) {
             throw new IllegalStateException("control operation \"" + op + "\" registered twice");
         }
     }
@@ -53,7 +62,7 @@ public final class Operations {
             return Response.error(Errno.ENOTTY, r.op(), "unknown control operation \"" + r.op() + "\"");
         }
         try {
-            return Response.ok(op.handler().run(r));
+            return Response.ok(op.run().run(r));
         } catch (ControlException e) {
             logFailure(e.errno(), e.getMessage(), e.device());
             return Response.error(e);
