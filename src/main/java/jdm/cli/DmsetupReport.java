@@ -80,6 +80,11 @@ final class DmsetupReport {
             str("blkdevs_used", "BlkDevNamesUsed", 16, Needs.DEPS,
                     "List of names of block devices used by this one.",
                     r -> String.join(",", r.deps().stream().map(DmsetupFormat::blkDevName).toList())),
+            str("subsystem", "Subsys", 6, Needs.INFO, "Userspace subsystem responsible for this device.",
+                    r -> splitName(r)[0]),
+            str("vg_name", "VG", 4, Needs.INFO, "LVM Volume Group name.", r -> splitName(r)[1]),
+            str("lv_name", "LV", 4, Needs.INFO, "LVM Logical Volume name.", r -> splitName(r)[2]),
+            str("lv_layer", "LVLayer", 7, Needs.INFO, "LVM device layer.", r -> splitName(r)[3]),
             num("device_ref_count", "#Refs", 5, Needs.TREE, "Number of mapped devices referencing this one.",
                     r -> (long) r.usedByNames().size()),
             str("names_using_dev", "RefNames", 8, Needs.TREE, "List of names of mapped devices using this one.",
@@ -101,6 +106,37 @@ final class DmsetupReport {
         DeviceInfo i = r.info();
         return "" + (i.liveTable() ? 'L' : '-') + (i.inactiveTable() ? 'I' : '-') + (i.suspended() ? 's' : '-')
                 + (i.readOnly() ? 'r' : 'w');
+    }
+
+    /**
+     * _get_split_name: the subsystem is the UUID up to its first '-'; for "LVM" the name splits into VG, LV and
+     * layer at single dashes, "--" standing for a dash (dm_split_lvm_name).
+     */
+    static String[] splitName(Row r) {
+        String uuid = r.info().uuid() == null ? "" : r.info().uuid();
+        int dash = uuid.indexOf('-');
+        String subsystem = dash < 0 ? "" : uuid.substring(0, dash);
+        String[] out = {subsystem, "", "", ""};
+        if (subsystem.equals("LVM")) {
+            String rest = r.info().name();
+            for (int part = 1; part <= 3; part++) {
+                StringBuilder sb = new StringBuilder();
+                int i = 0;
+                for (; i < rest.length(); i++) {
+                    char c = rest.charAt(i);
+                    if (c == '-' && i + 1 < rest.length()) {
+                        if (rest.charAt(i + 1) != '-') {
+                            break;
+                        }
+                        i++;
+                    }
+                    sb.append(rest.charAt(i));
+                }
+                out[part] = sb.toString();
+                rest = i < rest.length() ? rest.substring(i + 1) : "";
+            }
+        }
+        return out;
     }
 
     private static String devNos(List<DevNo> devs) {
