@@ -416,6 +416,10 @@ public final class DmsetupCommand implements Callable<Integer> {
                 }
                 return;
             }
+            if (devices.isEmpty() && dmsetup.uuid != null) {
+                byUuid(s, dmsetup.deviceUuid(dmsetup.uuid));
+                return;
+            }
             if (devices.isEmpty()) {
                 all(s);
                 return;
@@ -424,6 +428,38 @@ public final class DmsetupCommand implements Callable<Integer> {
             for (String arg : devices) {
                 one(s, arg, dmsetup.deviceName(arg, false), multiple);
             }
+        }
+
+        /**
+         * "-u UUID" instead of a name (_set_task_device): the device with that UUID, one device's output. The
+         * daemon is asked by name, so the UUID is looked up first; none is the ioctl's ENXIO, as libdm reports it
+         * for this command.
+         */
+        private void byUuid(Session s, String uuid) throws DmsetupFailure, IOException {
+            List<DeviceInfo> all;
+            try {
+                all = s.client().info(null);
+            } catch (ControlException e) {
+                throw ioctl(e, "", dmsetup.uuid, false);
+            }
+            for (DeviceInfo i : all) {
+                if (uuid.equals(i.uuid())) {
+                    one(s, i.name(), i.name(), false);
+                    return;
+                }
+            }
+            missingUuid(dmsetup.uuid);
+        }
+
+        /** No device has the UUID given with -u: libdm's ioctl failure (info and status: "Device does not exist."). */
+        void missingUuid(String uuid) throws DmsetupFailure {
+            throw DmsetupFailure.command("device-mapper: " + ioctlName() + " ioctl on  " + uuid
+                    + " failed: No such device or address");
+        }
+
+        /** The ioctl this command issues, as libdm names it. */
+        String ioctlName() {
+            return spec.name();
         }
 
         /** No device named: dmsetup's default ("No device specified." unless the command runs on all). */

@@ -125,6 +125,11 @@ final class DmsetupQueries {
     @Command(name = "status", description = "Show the status of the devices' targets (default: all).")
     static final class Status extends TablesSub {
         @Override
+        void missingUuid(String uuid) throws DmsetupFailure {
+            throw DmsetupFailure.command("Device does not exist.");
+        }
+
+        @Override
         List<DeviceTable> fetch(ControlClient c, String name) throws IOException, ControlException {
             return c.status(name, dmsetup.target, dmsetup.inactive);
         }
@@ -138,6 +143,11 @@ final class DmsetupQueries {
         @Override
         boolean selectable() {
             return false;
+        }
+
+        @Override
+        void missingUuid(String uuid) throws DmsetupFailure {
+            throw DmsetupFailure.command("Device does not exist.");
         }
 
         @Override
