@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
         description = {"Device-mapper control with dmsetup's commands and output, through the jdm daemon's control"
                 + " socket (--control PATH, else $JDM_CONTROL, else " + "/run/jdm/control.sock)."},
         subcommands = {DmsetupLifecycle.Create.class, DmsetupLifecycle.Load.class, DmsetupLifecycle.Suspend.class,
-                DmsetupLifecycle.Resume.class, DmsetupLifecycle.Remove.class, DmsetupLifecycle.Clear.class,
+                DmsetupLifecycle.Resume.class, DmsetupLifecycle.Remove.class, DmsetupLifecycle.RemoveAll.class,
+                DmsetupLifecycle.WipeTable.class, DmsetupLifecycle.Clear.class,
                 DmsetupQueries.TableCmd.class, DmsetupQueries.Status.class, DmsetupQueries.Info.class,
                 DmsetupQueries.Deps.class, DmsetupQueries.Ls.class, DmsetupLifecycle.Message.class,
                 DmsetupQueries.Targets.class, DmsetupQueries.Version.class, DmsetupLifecycle.Wait.class,

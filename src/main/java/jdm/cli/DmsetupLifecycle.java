@@ -15,6 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import jdm.control.ControlException;
+import jdm.control.DeviceDeps;
+import jdm.control.TargetLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -101,6 +103,77 @@ final class DmsetupLifecycle {
         @Override
         void one(Session s, String arg, String name, boolean multiple) throws DmsetupFailure, IOException {
             ioctlOn(arg, name, n -> s.client().remove(n, dmsetup.force));
+        }
+    }
+
+    /** "remove_all [-f]": every unused device; with -f the rest get error tables first (dmsetup's _remove_all). */
+    @Command(name = "remove_all", description = "Remove every device not in use (-f: wipe the tables of the rest).")
+    static final class RemoveAll extends Sub {
+        @Parameters(arity = "0..*", hidden = true)
+        List<String> args = new ArrayList<>();
+
+        @Override
+        void run(Session s) throws DmsetupFailure, IOException {
+            if (!args.isEmpty()) {
+                throw DmsetupFailure.arguments();
+            }
+            try {
+                s.client().removeAll();
+                if (!dmsetup.force || s.client().list().isEmpty()) {
+                    return;
+                }
+                for (DeviceDeps d : s.client().list()) {
+                    try {
+                        WipeTable.wipe(s, d.name(), d.name(), dmsetup.inactive);
+                    } catch (DmsetupFailure f) {
+                        f.lines().forEach(l -> s.err().print(l + "\n")); // _process_all goes on
+                    }
+                }
+                s.client().removeAll();
+                int left = s.client().list().size();
+                if (left > 0) {
+                    s.err().print("Unable to remove " + left + " device(s).\n");
+                }
+            } catch (ControlException e) {
+                throw ioctl(e, "", null, false);
+            }
+        }
+    }
+
+    /** "wipe_table DEVICE...": an error table of the device's size, made live (dmsetup's _error_device). */
+    @Command(name = "wipe_table", description = "Replace the devices' tables with error targets of the same size.")
+    static final class WipeTable extends DevicesSub {
+        @Override
+        boolean selectable() {
+            return true;
+        }
+
+        @Override
+        void one(Session s, String arg, String name, boolean multiple) throws DmsetupFailure, IOException {
+            wipe(s, arg, name, dmsetup.inactive);
+        }
+
+        static void wipe(Session s, String arg, String name, boolean inactive) throws DmsetupFailure, IOException {
+            long size = 0;
+            try {
+                for (TargetLine l : s.client().table(name, null, inactive).getFirst().targets()) {
+                    size += l.lengthSectors();
+                }
+            } catch (ControlException e) {
+                size = 0; // _get_device_size gives 0, and the reload below fails as it does
+            }
+            long sectors = size;
+            ioctlOn(arg, name, n -> s.client().load(n, "0 " + sectors + " error", s.cwd()));
+            try {
+                s.client().resume(name);
+            } catch (ControlException e) {
+                try {
+                    s.client().clear(name);
+                } catch (ControlException ignored) {
+                    // as dmsetup, which ignores the clear's result
+                }
+                throw ioctl(e, arg, null, false);
+            }
         }
     }
 

@@ -122,6 +122,11 @@ public final class ControlClient {
                 "readOnly", readOnly ? Boolean.TRUE : null));
     }
 
+    /** Removes every device nothing holds open (dmsetup remove_all). */
+    public void removeAll() throws IOException, ControlException {
+        invoke(Request.of("remove_all"));
+    }
+
     public void clear(String name) throws IOException, ControlException {
         invoke(Request.of("clear", "name", name));
     }

@@ -49,7 +49,7 @@ public final class ControlServer implements AutoCloseable {
         this.socketPath = socketPath;
         this.server = server;
         this.ops = new Operations(new KernelLog());
-        List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing), ControlServer::registerKernelLog);
+        List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing, ops.log()), ControlServer::registerKernelLog);
         subsystems.forEach(s -> s.register(ops));
         this.acceptor = Thread.ofVirtual().name("jdm-control-accept").unstarted(this::acceptLoop);
     }

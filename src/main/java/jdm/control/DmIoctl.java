@@ -34,6 +34,7 @@ import jdm.dm.TargetType;
  * suspend  name, noflush?                                  [suspend]
  * resume   name                                            [resume]
  * remove   name, force?                                    [remove]
+ * remove_all                                               [remove_all] (every device nothing holds open)
  * info     name?, inactive?                                [info]     -> devices: [DeviceInfo]
  * table    name?, target?, inactive?                       [table]    -> devices: [{name, targets}]
  * status   name?, target?, inactive?                       [status]   -> devices: [{name, targets}]
@@ -57,10 +58,12 @@ final class DmIoctl implements Subsystem {
 
     private final DeviceNamespace ns;
     private final BooleanSupplier closing;
+    private final KernelLog log;
 
-    DmIoctl(DeviceNamespace ns, BooleanSupplier closing) {
+    DmIoctl(DeviceNamespace ns, BooleanSupplier closing, KernelLog log) {
         this.ns = ns;
         this.closing = closing;
+        this.log = log;
     }
 
     /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the arguments, the method. */
@@ -84,6 +87,7 @@ final class DmIoctl implements Subsystem {
             return Map.of();
         });
         ops.register("remove", "remove", DmArgs.Remove::from, this::remove);
+        ops.register("remove_all", "remove_all", Operations.NO_ARGS, a -> removeAll());
         ops.register("info", "info", DmArgs.Query::from, a -> body("devices", info(a)));
         ops.register("table", "table", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.TABLE)));
         ops.register("status", "status", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.INFO)));
@@ -183,6 +187,33 @@ final class DmIoctl implements Subsystem {
             }
         }
         ns.remove(name);
+        return Map.of();
+    }
+
+    /**
+     * The remove_all ioctl (dm_hash_remove_all keeping open devices): removes every device that is not open, over
+     * and over while that frees others (a device under a removed one), and logs how many stay.
+     */
+    private Map<String, Object> removeAll() throws InterruptedException, ControlException {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (MappedDevice md : ns.list()) {
+                if (md.openCount() > 0) {
+                    continue;
+                }
+                try {
+                    ns.remove(md.name());
+                    progress = true;
+                } catch (DmException e) {
+                    // opened or removed meanwhile: left for the next round, or gone
+                }
+            }
+        }
+        int left = ns.list().size();
+        if (left > 0) {
+            log.log("device-mapper: ioctl: remove_all left " + left + " open device(s)");
+        }
         return Map.of();
     }
 

@@ -316,6 +316,24 @@ class DmsetupCommandTest {
     }
 
     @Test
+    void removeAllTakesEveryUnusedDeviceAndForceWipesWhatStaysOpen() throws Exception {
+        ok("create", "base", "--table", "0 2048 linear a.img 0");
+        ok("create", "top", "--table", "0 2048 linear base 0");
+        ok("create", "held", "--table", "0 1024 linear b.img 0");
+        h.ns.get("held").open(); // as an NBD client would
+        ok("remove_all");
+        assertThat(ok("ls").out()).isEqualTo("held\t(253:2)\n");
+        assertThat(h.dmesg()).containsExactly("device-mapper: ioctl: remove_all left 1 open device(s)");
+        Run r = h.dmsetup("remove_all", "-f");
+        assertThat(r.exitCode()).isZero();
+        assertThat(r.err()).isEqualTo("Unable to remove 1 device(s).\n");
+        assertThat(ok("table", "held").out()).isEqualTo("0 1024 error \n");
+        h.ns.get("held").release();
+        ok("remove_all");
+        assertThat(ok("ls").out()).isEqualTo("No devices found\n");
+    }
+
+    @Test
     void messagesGoToTheTargetHoldingTheSectorAndFailAsDmsetupReports() {
         ok("create", "vol", "--table", "0 1024 linear a.img 0\n1024 1024 zero");
         assertThat(fails("message", "vol", "0", "hello", "world").err()).isEqualTo(

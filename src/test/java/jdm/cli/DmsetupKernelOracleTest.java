@@ -202,8 +202,15 @@ class DmsetupKernelOracleTest {
             run("load", "ro", "--readonly", "--table", "0 512 linear {B} 512"),
             run("resume", "ro"),
             run("info", "-c", "-o", "name,attr", "ro"),
-            run("remove", "-S", "name=top"),
-            run("remove", "mid", "base", "ro"),
+            run("wipe_table", "top"),
+            run("wipe_table", "ro"),
+            run("table", "ro"),
+            run("remove_all"),
+            run("ls"),
+            run("create", "t1", "--table", "0 8 zero"),
+            run("create", "t2", "--table", "0 8 linear /dev/mapper/t1 0"),
+            new Step("0 8 linear /dev/mapper/t2 0\n", "create", "t3"),
+            run("remove_all", "--force"),
             run("ls"));
 
     static boolean qemuPresent() {
