@@ -1,9 +1,5 @@
 package jdm.cli;
 
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 import jdm.control.ControlException;
 import jdm.control.DevNo;
 import jdm.control.DeviceDeps;
@@ -19,10 +15,10 @@ final class DmsetupFormat {
     private DmsetupFormat() {
     }
 
-    /** _display_info_long: the "dmsetup info" block, then an empty line. */
-    static String info(DeviceInfo i) {
+    /** _display_info_long: the "dmsetup info" block, then an empty line; name as shown (unmangled). */
+    static String info(DeviceInfo i, String name) {
         StringBuilder sb = new StringBuilder();
-        sb.append("Name:              ").append(i.name()).append('\n');
+        sb.append("Name:              ").append(name).append('\n');
         sb.append("State:             ").append(i.suspended() ? "SUSPENDED" : "ACTIVE")
                 .append(i.readOnly() ? " (READ-ONLY)" : "").append('\n');
         sb.append("Read Ahead:        ").append(i.readAheadSectors()).append('\n');
@@ -59,14 +55,70 @@ final class DmsetupFormat {
         return sb.append('\n').toString();
     }
 
-    /** "dmsetup ls": "NAME\t(major:minor)". */
-    static String name(DeviceDeps d) {
-        return d.name() + "\t(" + d.devNo().major() + ":" + d.devNo().minor() + ")\n";
-    }
-
     /** "dmsetup ls --target T" (_display_dev): "NAME\t(major, minor)". */
     static String dev(String name, DevNo n) {
         return name + "\t(" + n.major() + ", " + n.minor() + ")\n";
+    }
+
+    /**
+     * The kernel's name of a block device (dm_device_get_name with the kernel name preferred): dm-N for mapped
+     * devices, loopN for the backing files (jdm's 7:N), else MAJ:MIN.
+     */
+    static String blkDevName(DevNo d) {
+        return switch (d.major()) {
+            case 253 -> "dm-" + d.minor();
+            case 7 -> "loop" + d.minor();
+            default -> d.major() + ":" + d.minor();
+        };
+    }
+
+    /**
+     * dmsetup's key hiding in "table" output without --showkeys: a crypt table's key (the second word, unless a
+     * kernel key reference ":...") and integrity's internal_hash/journal_crypt/journal_mac keys become zeros.
+     */
+    static String hideKeys(String type, String params) {
+        if (type.equals("crypt")) {
+            char[] c = params.toCharArray();
+            int i = 0;
+            while (i < c.length && c[i] != ' ') {
+                i++;
+            }
+            if (i < c.length) {
+                i++;
+            }
+            if (i < c.length && c[i] != ':') {
+                while (i < c.length && c[i] != ' ') {
+                    c[i++] = '0';
+                }
+            }
+            return new String(c);
+        }
+        if (type.equals("integrity")) {
+            for (String key : new String[] {"internal_hash:", "journal_crypt:", "journal_mac:"}) {
+                params = hideKey(params, key);
+            }
+        }
+        return params;
+    }
+
+    private static String hideKey(String params, String name) {
+        int at = params.indexOf(name);
+        if (at < 0) {
+            return params;
+        }
+        char[] c = params.toCharArray();
+        int i = at + name.length();
+        while (i < c.length && c[i] != ' ' && c[i] != ':') {
+            i++;
+        }
+        if (i >= c.length || c[i] != ':') {
+            return params;
+        }
+        i++;
+        while (i < c.length && c[i] != ' ') {
+            c[i++] = '0';
+        }
+        return new String(c);
     }
 
     /** "dmsetup targets": "%-16s v%d.%d.%d". */
@@ -76,152 +128,14 @@ final class DmsetupFormat {
 
     /**
      * libdm's "device-mapper: %s ioctl on %s %s%s%.0d%s%.0d%s%s failed: %s": the ioctl, the device name, its UUID
-     * when the request carried one, "(major:minor)" when it addressed the device by number, and strerror; without
-     * the newline.
+     * when the request carried one, "(major:minor)" when it addressed the device by number (byNumber, and the
+     * daemon named the number), and strerror; without the newline.
      */
-    static String ioctlFailed(ControlException e, String name, String uuid) {
+    static String ioctlFailed(ControlException e, String name, String uuid, boolean byNumber) {
         DevNo dev = e.device();
-        String number = dev != null && dev.major() > 0 ? "(" + dev.major() + ":" + dev.minor() + ")" : "";
+        String number = byNumber && dev != null && dev.major() > 0 ? "(" + dev.major() + ":" + dev.minor() + ")"
+                : "";
         return "device-mapper: " + e.ioctl() + " ioctl on " + (name == null ? "" : name) + " "
                 + (uuid == null ? "" : uuid) + number + " failed: " + e.errnoText();
-    }
-
-    /**
-     * "dmsetup ls --tree" with its default options (device numbers, ASCII): libdm's dependency tree built as
-     * dm_tree_add_dev does for every device in name order, drawn as _display_tree_walk_children does. A device used
-     * by another hangs under it, not at the top; devices that are not mapped devices are leaves shown by number.
-     */
-    static String tree(List<DeviceDeps> devices) {
-        return new Tree(devices).draw();
-    }
-
-    /** The port of libdm-deptree.c's node linking and dmsetup.c's tree drawing. */
-    private static final class Tree {
-        private static final int MAX_DEPTH = 100;
-
-        private static final class Node {
-            final String name;
-            final DevNo dev;
-            final List<Node> uses = new ArrayList<>();
-            final List<Node> usedBy = new ArrayList<>();
-
-            Node(String name, DevNo dev) {
-                this.name = name;
-                this.dev = dev;
-            }
-        }
-
-        private final Map<DevNo, DeviceDeps> mapped = new HashMap<>();
-        private final Map<DevNo, Node> nodes = new HashMap<>();
-        private final Node root = new Node("", new DevNo(0, 0));
-        private final boolean[] more = new boolean[MAX_DEPTH + 1];
-        private final StringBuilder out = new StringBuilder();
-
-        Tree(List<DeviceDeps> devices) {
-            for (DeviceDeps d : devices) {
-                mapped.put(d.devNo(), d);
-            }
-            for (DeviceDeps d : devices) {
-                add(root, d.devNo());
-            }
-        }
-
-        /** _add_dev. */
-        private void add(Node parent, DevNo dev) {
-            Node node = nodes.get(dev);
-            boolean isNew = node == null;
-            if (isNew) {
-                DeviceDeps d = mapped.get(dev);
-                node = new Node(d == null ? "" : d.name(), dev);
-                nodes.put(dev, node);
-            }
-            linkTreeNodes(parent, node);
-            if (!isNew) {
-                return;
-            }
-            DeviceDeps d = mapped.get(dev);
-            if (d == null || d.deps().isEmpty()) {
-                link(node, root); // _add_to_bottomlevel
-                return;
-            }
-            for (DevNo dep : d.deps()) {
-                add(node, dep);
-            }
-        }
-
-        /** _link_tree_nodes: a node hangs from the root only while nothing else uses it. */
-        private void linkTreeNodes(Node parent, Node child) {
-            if (parent == root) {
-                if (numChildren(child, true) > 0) {
-                    return;
-                }
-            } else {
-                unlink(root, child); // _remove_from_toplevel
-            }
-            unlink(parent, root); // _remove_from_bottomlevel (child is never the root here)
-            link(parent, child);
-        }
-
-        private static boolean linked(Node parent, Node child) {
-            return parent.uses.contains(child);
-        }
-
-        private static void link(Node parent, Node child) {
-            if (!linked(parent, child)) {
-                parent.uses.add(child);
-                child.usedBy.add(parent);
-            }
-        }
-
-        private static void unlink(Node parent, Node child) {
-            if (linked(parent, child)) {
-                parent.uses.remove(child);
-                child.usedBy.remove(parent);
-            }
-        }
-
-        /** dm_tree_node_num_children. */
-        private int numChildren(Node node, boolean inverted) {
-            if (inverted) {
-                return linked(root, node) ? 0 : node.usedBy.size();
-            }
-            return linked(node, root) ? 0 : node.uses.size();
-        }
-
-        String draw() {
-            walk(root, 0);
-            return out.toString();
-        }
-
-        /** _display_tree_walk_children. */
-        private void walk(Node node, int depth) {
-            List<Node> children = node.uses;
-            for (int i = 0; i < children.size(); i++) {
-                Node child = children.get(i);
-                boolean hasChildren = numChildren(child, false) > 0;
-                drawNode(child, depth, i == children.size() - 1);
-                if (hasChildren) {
-                    walk(child, depth + 1);
-                }
-            }
-        }
-
-        /** _display_tree_node with TR_DEVICE only. */
-        private void drawNode(Node node, int depth, boolean lastChild) {
-            if (depth + 2 > MAX_DEPTH) {
-                return;
-            }
-            more[depth] = !lastChild;
-            for (int d = 0; d < depth; d++) { // _out_prefix; the tree widths are 0 outside compact mode
-                out.append(' ');
-                if (d == depth - 1) {
-                    out.append(more[depth] ? "|-" : "`-");
-                } else {
-                    out.append(more[d + 1] ? "| " : "  ");
-                }
-            }
-            out.append(node.name).append(" (").append(node.dev.major()).append(':').append(node.dev.minor())
-                    .append(")\n");
-        }
     }
 }

@@ -113,7 +113,18 @@ public final class ControlClient {
 
     /** Loads table as the device's inactive table. */
     public void load(String name, String table, Path cwd) throws IOException, ControlException {
-        invoke(Request.of("load", "name", name, "table", table, "cwd", cwd.toAbsolutePath().toString()));
+        load(name, table, cwd, false);
+    }
+
+    /** Loads table as the device's inactive table, read-only when asked ("dmsetup load --readonly"). */
+    public void load(String name, String table, Path cwd, boolean readOnly) throws IOException, ControlException {
+        invoke(Request.of("load", "name", name, "table", table, "cwd", cwd.toAbsolutePath().toString(),
+                "readOnly", readOnly ? Boolean.TRUE : null));
+    }
+
+    /** Removes every device nothing holds open (dmsetup remove_all). */
+    public void removeAll() throws IOException, ControlException {
+        invoke(Request.of("remove_all"));
     }
 
     public void clear(String name) throws IOException, ControlException {
@@ -134,17 +145,37 @@ public final class ControlClient {
 
     /** Info for one device, or for every device when name is null. */
     public List<DeviceInfo> info(String name) throws IOException, ControlException {
-        return devices(invoke(Request.of("info", "name", name)), DeviceInfo::fromWire);
+        return info(name, false);
+    }
+
+    /** Info as the inactive table would give it (target count, read-only), as "dmsetup info --inactive". */
+    public List<DeviceInfo> info(String name, boolean inactive) throws IOException, ControlException {
+        return devices(invoke(Request.of("info", "name", name, "inactive", inactive ? Boolean.TRUE : null)),
+                DeviceInfo::fromWire);
     }
 
     /** Live tables (TABLE status) of one device or all; only targets of targetType when it is not null. */
     public List<DeviceTable> table(String name, String targetType) throws IOException, ControlException {
-        return devices(invoke(Request.of("table", "name", name, "target", targetType)), DeviceTable::fromWire);
+        return table(name, targetType, false);
+    }
+
+    /** TABLE status of the live table, or of the inactive one ("dmsetup table --inactive"). */
+    public List<DeviceTable> table(String name, String targetType, boolean inactive)
+            throws IOException, ControlException {
+        return devices(invoke(Request.of("table", "name", name, "target", targetType,
+                "inactive", inactive ? Boolean.TRUE : null)), DeviceTable::fromWire);
     }
 
     /** INFO status of one device or all; only targets of targetType when it is not null. */
     public List<DeviceTable> status(String name, String targetType) throws IOException, ControlException {
-        return devices(invoke(Request.of("status", "name", name, "target", targetType)), DeviceTable::fromWire);
+        return status(name, targetType, false);
+    }
+
+    /** INFO status of the live table, or of the inactive one ("dmsetup status --inactive"). */
+    public List<DeviceTable> status(String name, String targetType, boolean inactive)
+            throws IOException, ControlException {
+        return devices(invoke(Request.of("status", "name", name, "target", targetType,
+                "inactive", inactive ? Boolean.TRUE : null)), DeviceTable::fromWire);
     }
 
     public List<DeviceDeps> deps(String name) throws IOException, ControlException {
@@ -174,7 +205,7 @@ public final class ControlClient {
         invoke(Request.of("setuuid", "name", name, "uuid", uuid));
     }
 
-    /** Renames a device (the daemon refuses this for now). */
+    /** Renames a device; its number, UUID and tables stay. */
     public void rename(String name, String newName) throws IOException, ControlException {
         invoke(Request.of("rename", "name", name, "newName", newName));
     }
@@ -182,6 +213,22 @@ public final class ControlClient {
     /** Waits until the device's event number is no longer eventNr; returns the new number. */
     public int waitEvent(String name, int eventNr) throws IOException, ControlException {
         return (int) invoke(Request.of("wait", "name", name, "eventNr", (long) eventNr)).longValue("eventNr");
+    }
+
+    /** The daemon's kernel-log lines, oldest first, as dmesg prints them; clear empties the log after reading. */
+    public List<String> dmesg(boolean clear) throws IOException, ControlException {
+        List<String> out = new ArrayList<>();
+        try {
+            for (Object o : invoke(Request.of("dmesg", "clear", clear ? Boolean.TRUE : null)).list("lines")) {
+                if (!(o instanceof String line)) {
+                    throw new WireException("a log line must be a string, got " + Fields.describe(o));
+                }
+                out.add(line);
+            }
+        } catch (WireException e) {
+            throw badReply(e);
+        }
+        return out;
     }
 
     private interface Decoder<T> {

@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import jdm.dm.DeviceNamespace;
@@ -22,7 +24,8 @@ import jdm.dm.DeviceNamespace;
 /**
  * The control socket: a Unix domain socket on which clients (the dmsetup front end, tests, scripts) send
  * {@link Request}s in {@link Wire} frames and get one {@link Response} frame back per request. It stands for the
- * kernel's /dev/mapper/control: each request is one dm ioctl against the namespace ({@link DmIoctl}).
+ * kernel's /dev/mapper/control: each request is one registered {@link Operations operation}, a dm ioctl against the
+ * namespace ({@link DmIoctl}) or "dmesg", which reads (and with clear=true empties) the {@link KernelLog}.
  *
  * <p>One virtual thread per connection; a connection may carry any number of requests, one after the other. A
  * malformed frame gets an error reply (EINVAL, saying what is wrong) and the connection is closed, since the stream
@@ -36,7 +39,7 @@ public final class ControlServer implements AutoCloseable {
 
     private final Path socketPath;
     private final ServerSocketChannel server;
-    private final DmIoctl ioctl;
+    private final Operations ops;
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
@@ -45,8 +48,16 @@ public final class ControlServer implements AutoCloseable {
     private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server) {
         this.socketPath = socketPath;
         this.server = server;
-        this.ioctl = new DmIoctl(ns, () -> closing);
+        this.ops = new Operations(new KernelLog());
+        List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing, ops.log()), ControlServer::registerKernelLog);
+        subsystems.forEach(s -> s.register(ops));
         this.acceptor = Thread.ofVirtual().name("jdm-control-accept").unstarted(this::acceptLoop);
+    }
+
+    /** "dmesg": the kernel log's lines, oldest first; with clear=true the log is emptied after reading (syslog(2)). */
+    private static void registerKernelLog(Operations ops) {
+        ops.register("dmesg", "syslog", r -> r.bool("clear", false),
+                clear -> Map.of("lines", List.copyOf(ops.log().read(clear))));
     }
 
     /**
@@ -95,6 +106,11 @@ public final class ControlServer implements AutoCloseable {
         Files.deleteIfExists(path);
     }
 
+    /** The log of what the kernel would have logged for the requests served (read by "jdm dmesg"). */
+    public KernelLog kernelLog() {
+        return ops.log();
+    }
+
     /** The socket path clients connect to. */
     public Path socketPath() {
         return socketPath;
@@ -137,7 +153,7 @@ public final class ControlServer implements AutoCloseable {
                             "malformed control request: " + e.getMessage()).toWire());
                     return; // the byte stream can no longer be trusted
                 }
-                Wire.writeFrame(out, ioctl.handle(req).toWire());
+                Wire.writeFrame(out, ops.handle(req).toWire());
             }
         } catch (IOException e) {
             if (!closing) {

@@ -19,123 +19,90 @@ import jdm.dm.TableLine;
 import jdm.dm.TargetType;
 
 /**
- * Runs one control request against the device namespace: the dm ioctls of drivers/md/dm-ioctl.c, one method each.
- * Every failure becomes an error reply with the errno the kernel would return, the ioctl that failed and the reason
- * (what the kernel would log); nothing a client sends can throw out of {@link #handle}.
+ * The dm subsystem's control operations: the dm ioctls of drivers/md/dm-ioctl.c, one method each, registered into
+ * {@link Operations}. Each is one or more calls on the namespace, which keeps its own lock: nothing here
+ * synchronizes on it, so a resume that drains one device never stalls a listing of the others. A failure throws
+ * with the errno the kernel's ioctl returns; {@link Operations} turns it into the reply and the kernel-log line.
  *
  * <p>Operations ("op" of the request; the ioctl named in errors in brackets) and their arguments:
  * <pre>
  * version                                                  [version]  -> driver, daemon
  * list                                                     [names]    -> devices: [{name, dev, deps}]
  * create   name, uuid?, readOnly?, table?, cwd?            [create, then reload and resume when a table is given]
- * load     name, table, cwd?                               [reload]
+ * load     name, table, cwd?, readOnly?                    [reload]   (a table error carries the device number)
  * clear    name                                            [clear]
  * suspend  name, noflush?                                  [suspend]
  * resume   name                                            [resume]
  * remove   name, force?                                    [remove]
- * info     name?                                           [info]     -> devices: [DeviceInfo]
- * table    name?, target?                                  [table]    -> devices: [{name, targets}]
- * status   name?, target?                                  [status]   -> devices: [{name, targets}]
+ * remove_all                                               [remove_all] (every device nothing holds open)
+ * info     name?, inactive?                                [info]     -> devices: [DeviceInfo]
+ * table    name?, target?, inactive?                       [table]    -> devices: [{name, targets}]
+ * status   name?, target?, inactive?                       [status]   -> devices: [{name, targets}]
  * deps     name?                                           [deps]     -> devices: [{name, dev, deps}]
  * message  name, sector, message                           [message]  -> response
  * targets                                                  [versions] -> targets: [{name, major, minor, patch}]
  * setuuid  name, uuid                                      [rename]
- * rename   name, newName                                   [rename]   (refused: not supported yet)
+ * rename   name, newName                                   [rename]
  * wait     name, eventNr, timeoutMillis?                   [waitevent] -> eventNr
  * </pre>
  * A missing name means every device, in name order. cwd is the caller's working directory (absolute), against
  * which relative backing-file paths in the table resolve; without it the daemon's own is used.
  */
-final class DmIoctl {
+final class DmIoctl implements Subsystem {
     /** The dm ioctl interface version jdm answers to (Linux 6.1's). */
     static final String DRIVER_VERSION = "4.47.0";
     static final String DAEMON_VERSION = "jdm 0.1.0";
-    /** A fresh block device's read-ahead: VM_READAHEAD_PAGES, 128 KiB. */
-    static final int DEFAULT_READ_AHEAD_SECTORS = 256;
 
     private static final System.Logger LOG = System.getLogger(DmIoctl.class.getName());
     private static final long WAIT_SLICE_MILLIS = 200;
 
     private final DeviceNamespace ns;
     private final BooleanSupplier closing;
+    private final KernelLog log;
 
-    DmIoctl(DeviceNamespace ns, BooleanSupplier closing) {
+    DmIoctl(DeviceNamespace ns, BooleanSupplier closing, KernelLog log) {
         this.ns = ns;
         this.closing = closing;
+        this.log = log;
     }
 
-    /** The dm ioctl an operation stands for, as libdm names it in "device-mapper: X ioctl on ... failed". */
-    static String ioctlName(String op) {
-        return switch (op) {
-            case "list" -> "names";
-            case "load" -> "reload";
-            case "targets" -> "versions";
-            case "setuuid", "rename" -> "rename";
-            case "wait" -> "waitevent";
-            default -> op;
-        };
-    }
-
-    Response handle(Request r) {
-        String ioctl = ioctlName(r.op());
-        try {
-            return Response.ok(dispatch(r));
-        } catch (ControlException e) {
-            return Response.error(e);
-        } catch (DmException e) {
-            return Response.error(e.errno(), ioctl, e.getMessage());
-        } catch (WireException e) {
-            return Response.error(Errno.EINVAL, ioctl, "bad " + r.op() + " request: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Response.error(Errno.EINTR, ioctl, "interrupted: the daemon is shutting down");
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "control operation " + r.op() + " failed", e);
-            return Response.error(Errno.EIO, ioctl, "internal error: " + e);
-        }
-    }
-
-    private Map<String, Object> dispatch(Request r)
-            throws ControlException, DmException, WireException, InterruptedException {
-        return switch (r.op()) {
-            case "version" -> body("driver", DRIVER_VERSION, "daemon", DAEMON_VERSION);
-            case "list" -> body("devices", deps((String) null));
-            case "create" -> create(r);
-            case "load" -> {
-                ns.load(r.string("name"), r.string("table"), cwd(r));
-                yield Map.of();
-            }
-            case "clear" -> {
-                ns.clear(r.string("name"));
-                yield Map.of();
-            }
-            case "suspend" -> {
-                ns.suspend(r.string("name"), r.bool("noflush", false));
-                yield Map.of();
-            }
-            case "resume" -> {
-                ns.resume(r.string("name"));
-                yield Map.of();
-            }
-            case "remove" -> remove(r.string("name"), r.bool("force", false));
-            case "info" -> body("devices", info(r.optString("name")));
-            case "table" -> body("devices", tables(r.optString("name"), StatusType.TABLE, r.optString("target")));
-            case "status" -> body("devices", tables(r.optString("name"), StatusType.INFO, r.optString("target")));
-            case "deps" -> body("devices", deps(r.optString("name")));
-            case "message" -> body("response", message(r.string("name"), r.longValue("sector"),
-                    r.string("message")));
-            case "targets" -> body("targets", targets());
-            case "setuuid" -> {
-                ns.setUuid(r.string("name"), r.string("uuid"));
-                yield Map.of();
-            }
-            case "wait" -> body("eventNr", (long) waitEvent(r));
-            case "rename" -> throw new ControlException(Errno.EINVAL, "rename", "jdm cannot rename "
-                    + r.string("name") + " to " + r.string("newName") + ": renaming devices is not supported (only"
-                    + " setting a missing UUID is)");
-            default -> throw new ControlException(Errno.ENOTTY, r.op(), "unknown control operation \"" + r.op()
-                    + "\"");
-        };
+    /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the arguments, the method. */
+    @Override
+    public void register(Operations ops) {
+        ops.register("version", "version", Operations.NO_ARGS,
+                a -> body("driver", DRIVER_VERSION, "daemon", DAEMON_VERSION));
+        ops.register("list", "names", Operations.NO_ARGS, a -> body("devices", deps((String) null)));
+        ops.register("create", "create", DmArgs.Create::from, this::create);
+        ops.register("load", "reload", DmArgs.Load::from, this::load);
+        ops.register("clear", "clear", DmArgs.Device::from, a -> {
+            ns.clear(a.name());
+            return Map.of();
+        });
+        ops.register("suspend", "suspend", DmArgs.Suspend::from, a -> {
+            ns.suspend(a.name(), a.noflush());
+            return Map.of();
+        });
+        ops.register("resume", "resume", DmArgs.Device::from, a -> {
+            ns.resume(a.name());
+            return Map.of();
+        });
+        ops.register("remove", "remove", DmArgs.Remove::from, this::remove);
+        ops.register("remove_all", "remove_all", Operations.NO_ARGS, a -> removeAll());
+        ops.register("info", "info", DmArgs.Query::from, a -> body("devices", info(a)));
+        ops.register("table", "table", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.TABLE)));
+        ops.register("status", "status", DmArgs.Query::from, a -> body("devices", tables(a, StatusType.INFO)));
+        ops.register("deps", "deps", DmArgs.Query::from, a -> body("devices", deps(a.name())));
+        ops.register("message", "message", DmArgs.Message::from, a -> body("response", message(a)));
+        ops.register("targets", "versions", Operations.NO_ARGS, a -> body("targets", targets()));
+        ops.register("setuuid", "rename", DmArgs.SetUuid::from, a -> {
+            ns.setUuid(a.name(), a.uuid());
+            return Map.of();
+        });
+        ops.register("rename", "rename", DmArgs.Rename::from, a -> {
+            ns.rename(a.name(), a.newName());
+            return Map.of();
+        });
+        ops.register("wait", "waitevent", DmArgs.Wait::from, a -> body("eventNr", (long) waitEvent(a)));
     }
 
     private static Map<String, Object> body(Object... kv) {
@@ -146,54 +113,45 @@ final class DmIoctl {
         return m;
     }
 
-    private static Path cwd(Request r) throws WireException, ControlException {
-        String cwd = r.optString("cwd");
-        if (cwd == null) {
-            return Path.of("").toAbsolutePath();
+    /** The load ioctl; a refused table names the device by number, as the kernel's table log line does. */
+    private Map<String, Object> load(DmArgs.Load a) throws ControlException {
+        MappedDevice md = null;
+        try {
+            md = ns.get(a.name());
+            ns.load(a.name(), a.table(), a.cwd(), a.readOnly());
+            return Map.of();
+        } catch (DmException e) {
+            throw new ControlException(e.errno(), "reload", e.getMessage(), md == null ? null : devNo(md));
         }
-        Path p = Path.of(cwd);
-        if (!p.isAbsolute()) {
-            throw new ControlException(Errno.EINVAL, ioctlName(r.op()), "cwd must be an absolute path, got \""
-                    + cwd + "\"");
-        }
-        return p;
     }
 
     /**
-     * Create, then load and resume when a table is given, failing as the step that failed (libdm's
-     * _create_and_load_v4 issues create, reload and resume ioctls and removes the device again if a later one
-     * fails). The namespace lock is held throughout, so nobody sees or opens the device before it is complete.
+     * Create, then load and resume when a table is given, failing as the step that failed: libdm's
+     * _create_and_load_v4 issues the create, reload and resume ioctls one after the other and removes the device
+     * again when a later one fails. Like those ioctls, each step takes the namespace's lock on its own.
      */
-    private Map<String, Object> create(Request r) throws ControlException, WireException, InterruptedException {
-        String name = r.string("name");
-        String uuid = r.optString("uuid");
-        boolean readOnly = r.bool("readOnly", false);
-        String table = r.optString("table");
-        Path cwd = table == null ? null : cwd(r);
-        synchronized (ns) {
-            MappedDevice md;
-            try {
-                md = ns.create(name, uuid, readOnly);
-            } catch (DmException e) {
-                throw new ControlException(e.errno(), "create", e.getMessage());
-            }
-            if (table == null) {
-                return Map.of();
-            }
-            String step = "reload";
-            try {
-                ns.load(name, table, cwd, readOnly);
-                step = "resume";
-                ns.resume(name);
-                return Map.of();
-            } catch (DmException e) {
-                undoCreate(name);
-                // libdm addresses the reload by the new device's number, and prints it
-                throw new ControlException(e.errno(), step, e.getMessage(), step.equals("reload") ? devNo(md) : null);
-            } catch (InterruptedException | RuntimeException e) {
-                undoCreate(name);
-                throw e;
-            }
+    private Map<String, Object> create(DmArgs.Create a) throws ControlException, InterruptedException {
+        MappedDevice md;
+        try {
+            md = ns.create(a.name(), a.uuid(), a.readOnly());
+        } catch (DmException e) {
+            throw new ControlException(e.errno(), "create", e.getMessage());
+        }
+        if (a.table() == null) {
+            return Map.of();
+        }
+        String step = "reload";
+        try {
+            ns.load(a.name(), a.table(), a.cwd(), a.readOnly());
+            step = "resume";
+            ns.resume(a.name());
+            return Map.of();
+        } catch (DmException e) {
+            undoCreate(a.name());
+            throw new ControlException(e.errno(), step, e.getMessage(), devNo(md));
+        } catch (InterruptedException | RuntimeException e) {
+            undoCreate(a.name());
+            throw e;
         }
     }
 
@@ -211,22 +169,20 @@ final class DmIoctl {
     /**
      * Removes a device. With force, as "dmsetup remove --force": first its table is replaced by an error target of
      * the same size (so a device still open fails I/O instead of holding on), then it is removed, which still
-     * fails with EBUSY while it is open.
+     * fails with EBUSY while it is open. Separate namespace calls, as dmsetup's separate ioctls.
      */
-    private Map<String, Object> remove(String name, boolean force) throws DmException, InterruptedException {
-        if (force) {
-            synchronized (ns) {
-                MappedDevice md = ns.get(name);
-                Table live = md.liveTable();
-                if (live != null) {
-                    try {
-                        ns.load(name, "0 " + live.sizeSectors() + " error", Path.of("/"));
-                        ns.resume(name);
-                    } catch (DmException e) {
-                        // as dmsetup, which ignores a failed wipe_table and goes on to remove
-                        LOG.log(System.Logger.Level.DEBUG, "remove --force: error table for " + name + ": "
-                                + e.getMessage());
-                    }
+    private Map<String, Object> remove(DmArgs.Remove a) throws DmException, InterruptedException {
+        String name = a.name();
+        if (a.force()) {
+            Table live = ns.get(name).liveTable();
+            if (live != null) {
+                try {
+                    ns.load(name, "0 " + live.sizeSectors() + " error", Path.of("/"));
+                    ns.resume(name);
+                } catch (DmException e) {
+                    // as dmsetup, which ignores a failed wipe_table and goes on to remove
+                    LOG.log(System.Logger.Level.DEBUG, "remove --force: error table for " + name + ": "
+                            + e.getMessage());
                 }
             }
         }
@@ -234,51 +190,85 @@ final class DmIoctl {
         return Map.of();
     }
 
+    /**
+     * The remove_all ioctl (dm_hash_remove_all keeping open devices): removes every device that is not open, over
+     * and over while that frees others (a device under a removed one), and logs how many stay.
+     */
+    private Map<String, Object> removeAll() throws InterruptedException, ControlException {
+        boolean progress = true;
+        while (progress) {
+            progress = false;
+            for (MappedDevice md : ns.list()) {
+                if (md.openCount() > 0) {
+                    continue;
+                }
+                try {
+                    ns.remove(md.name());
+                    progress = true;
+                } catch (DmException e) {
+                    // opened or removed meanwhile: left for the next round, or gone
+                }
+            }
+        }
+        int left = ns.list().size();
+        if (left > 0) {
+            log.log("device-mapper: ioctl: remove_all left " + left + " open device(s)");
+        }
+        return Map.of();
+    }
+
     private List<MappedDevice> devices(String name) throws DmException {
         return name == null ? ns.list() : List.of(ns.get(name));
     }
 
-    private List<Object> info(String name) throws DmException {
+    /**
+     * The info ioctl (__dev_status): with inactive (DM_QUERY_INACTIVE_TABLE_FLAG) the target count and read-only
+     * flag come from the inactive table, if there is one.
+     */
+    private List<Object> info(DmArgs.Query a) throws DmException {
+        boolean inactive = a.inactive();
         List<Object> out = new ArrayList<>();
-        synchronized (ns) {
-            for (MappedDevice md : devices(name)) {
-                Table live = md.liveTable();
-                out.add(new DeviceInfo(md.name(), md.uuid(), devNo(md), md.suspended(), md.readOnly(), live != null,
-                        md.inactiveTable() != null, md.openCount(), md.eventNr(), live == null ? 0 : live.size(),
-                        DEFAULT_READ_AHEAD_SECTORS).toWire());
+        for (MappedDevice md : devices(a.name())) {
+            Table live = md.liveTable();
+            Table next = md.inactiveTable();
+            int targets = live == null ? 0 : live.size();
+            boolean readOnly = md.readOnly();
+            if (inactive) {
+                targets = next == null ? 0 : next.size();
+                readOnly = readOnly || next != null && next.readOnly();
             }
+            out.add(new DeviceInfo(md.name(), md.uuid(), devNo(md), md.suspended(), readOnly, live != null,
+                    next != null, md.openCount(), md.eventNr(), targets, md.readAheadSectors()).toWire());
         }
         return out;
     }
 
-    private List<Object> tables(String name, StatusType type, String targetType) throws DmException {
+    private List<Object> tables(DmArgs.Query a, StatusType type) throws DmException {
+        String targetType = a.targetType();
+        boolean inactive = a.inactive();
         List<Object> out = new ArrayList<>();
-        synchronized (ns) {
-            for (MappedDevice md : devices(name)) {
-                List<TargetLine> lines = new ArrayList<>();
-                Table t = md.liveTable();
-                StringBuilder sb = new StringBuilder();
-                for (int i = 0; t != null && i < t.size(); i++) {
-                    Table.Entry e = t.entry(i);
-                    if (targetType != null && !targetType.equals(e.type().name())) {
-                        continue;
-                    }
-                    sb.setLength(0);
-                    e.target().status(type, sb);
-                    lines.add(new TargetLine(e.beginSector(), e.lengthSectors(), e.type().name(), sb.toString()));
+        for (MappedDevice md : devices(a.name())) {
+            List<TargetLine> lines = new ArrayList<>();
+            Table t = inactive ? md.inactiveTable() : md.liveTable();
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; t != null && i < t.size(); i++) {
+                Table.Entry e = t.entry(i);
+                if (targetType != null && !targetType.equals(e.type().name())) {
+                    continue;
                 }
-                out.add(new DeviceTable(md.name(), lines).toWire());
+                sb.setLength(0);
+                e.target().status(type, sb);
+                lines.add(new TargetLine(e.beginSector(), e.lengthSectors(), e.type().name(), sb.toString()));
             }
+            out.add(new DeviceTable(md.name(), lines).toWire());
         }
         return out;
     }
 
     private List<Object> deps(String name) throws DmException {
         List<Object> out = new ArrayList<>();
-        synchronized (ns) {
-            for (MappedDevice md : devices(name)) {
-                out.add(new DeviceDeps(md.name(), devNo(md), deps(md.liveTable())).toWire());
-            }
+        for (MappedDevice md : devices(name)) {
+            out.add(new DeviceDeps(md.name(), devNo(md), deps(md.liveTable())).toWire());
         }
         return out;
     }
@@ -305,28 +295,22 @@ final class DmIoctl {
     }
 
     /** The target_message ioctl: the live table's target holding sector gets the message split into words. */
-    private String message(String name, long sector, String message) throws DmException {
-        String[] argv = TableLine.splitArgs(message);
+    private String message(DmArgs.Message a) throws DmException {
+        String name = a.name();
+        long sector = a.sector();
+        String[] argv = TableLine.splitArgs(a.message());
         if (argv.length == 0) {
             throw DmException.invalid("Empty message received.");
         }
-        synchronized (ns) {
-            MappedDevice md = ns.get(name);
-            Table t = md.liveTable();
-            if (t == null) {
-                throw DmException.invalid("Target message on " + name + ": the device has no live table");
-            }
-            if (sector < 0 || sector >= t.sizeSectors()) {
-                throw DmException.invalid("Target message sector outside device: sector " + sector
-                        + ", device size " + t.sizeSectors());
-            }
-            Table.Entry e = t.entry(t.find(sector));
-            try {
-                return e.target().message(argv);
-            } catch (DmException ex) {
-                throw new DmException(ex.errno(), e.type().name() + ": " + ex.getMessage());
-            }
+        MappedDevice md = ns.get(name);
+        Table t = md.liveTable();
+        if (t == null) {
+            throw DmException.invalid("Target message on " + name + ": the device has no live table");
         }
+        if (sector < 0 || sector >= t.sizeSectors()) {
+            throw DmException.invalid("Target message sector outside device.");
+        }
+        return t.entry(t.find(sector)).target().message(argv);
     }
 
     /**
@@ -349,11 +333,11 @@ final class DmIoctl {
      * The dev_wait ioctl: returns once the device's event number differs from eventNr (at once if it already
      * does), or fails with ETIMEDOUT after timeoutMillis when given.
      */
-    private int waitEvent(Request r) throws DmException, WireException, InterruptedException, ControlException {
-        String name = r.string("name");
-        int seen = (int) r.longValue("eventNr");
-        boolean bounded = r.has("timeoutMillis");
-        long timeout = bounded ? Math.max(0, Math.min(r.longValue("timeoutMillis"), Long.MAX_VALUE / 2_000_000)) : 0;
+    private int waitEvent(DmArgs.Wait a) throws DmException, InterruptedException, ControlException {
+        String name = a.name();
+        int seen = a.eventNr();
+        boolean bounded = a.timeoutMillis() >= 0;
+        long timeout = a.timeoutMillis();
         long start = System.nanoTime();
         MappedDevice md = ns.get(name);
         while (true) {
@@ -361,7 +345,7 @@ final class DmIoctl {
             if (now != seen) {
                 return now;
             }
-            if (ns.find(name) != md) {
+            if (ns.find(md.name()) != md) { // by its current name: a rename does not end the wait
                 throw new DmException(DmException.ENXIO, "device " + name + " was removed while waiting");
             }
             if (closing.getAsBoolean()) {

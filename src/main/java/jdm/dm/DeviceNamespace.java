@@ -270,14 +270,22 @@ public final class DeviceNamespace {
                 throw new DmException(DmException.EBUSY, "UUID " + uuid + " is already in use");
             }
             md.setUuid(uuid);
+            renamed(md);
         }
         changed();
+    }
+
+    /** dm_hash_rename wakes event waiters through the live table's event, so only a device with one counts it. */
+    private static void renamed(MappedDevice md) {
+        if (md.liveTable() != null) {
+            md.event();
+        }
     }
 
     /**
      * Renames a device, as the kernel's dev_rename (dm_hash_rename): the new name must be valid and free (EBUSY when
      * taken, checked first as the kernel does), the old one must exist (ENXIO). Tables that name the device by
-     * number are unaffected; its event number is bumped.
+     * number are unaffected; with a live table its event number is bumped.
      */
     public void rename(String name, String newName) throws DmException {
         synchronized (lock) {
@@ -294,7 +302,7 @@ public final class DeviceNamespace {
             byName.remove(name);
             md.setName(newName);
             byName.put(newName, md);
-            md.event();
+            renamed(md);
         }
         changed();
     }

@@ -3,6 +3,7 @@ package jdm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Map;
 import jdm.control.ControlException;
 import jdm.control.DevNo;
 import jdm.control.DeviceDeps;
@@ -15,8 +16,12 @@ class DmsetupFormatTest {
         return new DeviceDeps(name, new DevNo(253, minor), List.of(deps));
     }
 
+    private static String tree(List<DeviceDeps> devices, String options) throws DmsetupFailure {
+        return new DmsetupTree(devices, Map.of(), DmsetupTree.Options.parse(options, v -> null), n -> n).draw();
+    }
+
     @Test
-    void aTreeWithSiblingsBelowAnUpperSiblingDrawsTheVerticalLine() {
+    void aTreeWithSiblingsBelowAnUpperSiblingDrawsTheVerticalLine() throws Exception {
         // top uses mid2 and mid1 (kernel order: newest first); mid1 uses a file, mid2 another and shared
         DevNo f0 = new DevNo(7, 0);
         DevNo f1 = new DevNo(7, 1);
@@ -25,7 +30,7 @@ class DmsetupFormatTest {
                 dev("mid2", 1, f1, new DevNo(253, 3)),
                 dev("shared", 3),
                 dev("top", 2, new DevNo(253, 1), new DevNo(253, 0)));
-        assertThat(DmsetupFormat.tree(devices)).isEqualTo("""
+        assertThat(tree(devices, null)).isEqualTo("""
                 top (253:2)
                  |-mid2 (253:1)
                  |  |- (7:1)
@@ -36,8 +41,8 @@ class DmsetupFormatTest {
     }
 
     @Test
-    void devicesNothingUsesStayAtTheTopInNameOrder() {
-        assertThat(DmsetupFormat.tree(List.of(dev("a", 1), dev("b", 0, new DevNo(7, 3))))).isEqualTo("""
+    void devicesNothingUsesStayAtTheTopInNameOrder() throws Exception {
+        assertThat(tree(List.of(dev("a", 1), dev("b", 0, new DevNo(7, 3))), null)).isEqualTo("""
                 a (253:1)
                 b (253:0)
                  `- (7:3)
@@ -46,11 +51,11 @@ class DmsetupFormatTest {
 
     @Test
     void ioctlFailuresReadAsLibdmPrintsThem() {
-        assertThat(DmsetupFormat.ioctlFailed(new ControlException(Errno.EINVAL, "reload", "x"), "vol", null))
+        assertThat(DmsetupFormat.ioctlFailed(new ControlException(Errno.EINVAL, "reload", "x"), "vol", null, false))
                 .isEqualTo("device-mapper: reload ioctl on vol  failed: Invalid argument");
         assertThat(DmsetupFormat.ioctlFailed(new ControlException(Errno.EINVAL, "reload", "x", new DevNo(253, 0)),
-                "vol", null)).isEqualTo("device-mapper: reload ioctl on vol (253:0) failed: Invalid argument");
-        assertThat(DmsetupFormat.ioctlFailed(new ControlException(Errno.EBUSY, "create", "x"), "vol", "U"))
+                "vol", null, true)).isEqualTo("device-mapper: reload ioctl on vol (253:0) failed: Invalid argument");
+        assertThat(DmsetupFormat.ioctlFailed(new ControlException(Errno.EBUSY, "create", "x"), "vol", "U", false))
                 .isEqualTo("device-mapper: create ioctl on vol U failed: Device or resource busy");
     }
 

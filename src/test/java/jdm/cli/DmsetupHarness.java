@@ -71,13 +71,19 @@ final class DmsetupHarness implements AutoCloseable {
     Run bare(String stdin, String... args) {
         DmsetupCommand cmd = new DmsetupCommand(new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 env::get, dir);
-        CommandLine cl = new CommandLine(cmd);
+        CommandLine cl = new CommandLine(cmd).setAllowOptionsAsOptionParameters(true) // as jdm.Main
+                .setParameterExceptionHandler(DmsetupCommand::onBadCommandLine);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out));
         cl.setErr(new PrintWriter(err));
         int rc = cl.execute(args);
         return new Run(rc, out.toString(), err.toString());
+    }
+
+    /** The daemon's kernel-log lines since the last call, without their timestamps (what "jdm dmesg -c" prints). */
+    List<String> dmesg() {
+        return server.kernelLog().read(true).stream().map(l -> l.substring(l.indexOf("] ") + 2)).toList();
     }
 
     /** Reads sectors through a mapped device, as an NBD client would. */
