@@ -9,6 +9,7 @@ import jdm.block.dev.RamDisks;
 import jdm.control.ControlServer;
 import jdm.daemon.state.StateStore;
 import jdm.dm.DeviceNamespace;
+import jdm.dm.DmException;
 import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
 
@@ -48,8 +49,27 @@ public final class Daemon implements AutoCloseable {
         return start(listen, null);
     }
 
+    /** What to do with the namespace once it is up and before any socket opens. */
+    @FunctionalInterface
+    public interface Setup {
+        void setUp(DeviceNamespace ns) throws DmException, InterruptedException;
+    }
+
     /** Starts with the devices saved in stateDir (null: no state, nothing persisted). */
     public static Daemon start(Listen listen, Path stateDir) throws IOException {
+        try {
+            return start(listen, stateDir, ns -> { });
+        } catch (DmException | InterruptedException e) {
+            throw new IllegalStateException("an empty setup failed", e); // it does nothing, so it cannot
+        }
+    }
+
+    /**
+     * Starts with the devices saved in stateDir (null: no state), then runs setup, then opens the sockets: a client
+     * that finds a socket finds the devices set up behind it. A failing setup stops the daemon again.
+     */
+    public static Daemon start(Listen listen, Path stateDir, Setup setup)
+            throws IOException, DmException, InterruptedException {
         // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
         DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
                 new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
@@ -65,8 +85,9 @@ public final class Daemon implements AutoCloseable {
             }
         }
         try {
+            setup.setUp(ns);
             return listen(listen, ns, state);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | DmException | InterruptedException | RuntimeException e) {
             if (state != null) {
                 state.close();
             }

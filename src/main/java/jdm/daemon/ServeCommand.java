@@ -4,6 +4,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import jdm.dm.DmException;
 import jdm.dm.MappedDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -51,16 +52,19 @@ public final class ServeCommand implements Callable<Integer> {
             }
             text = "0 " + DEFAULT_SECTORS + " linear " + img + " 0";
         }
-        Daemon d = Daemon.start(listen.listen(null)).closeOnShutdown();
+        String tableText = text;
+        MappedDevice[] served = new MappedDevice[1];
+        Daemon d;
         try {
-            MappedDevice md = d.namespace().createWithTable(name, uuid, readOnly, text, cwd);
-            System.err.println("jdm: serving " + md.name() + " (" + md.sizeSectors() * 512 + " bytes) on "
-                    + d.nbd().addresses());
-        } catch (jdm.dm.DmException e) {
+            // the device exists before the socket does, so a client that finds the socket finds the export
+            d = Daemon.start(listen.listen(null), null,
+                    ns -> served[0] = ns.createWithTable(name, uuid, readOnly, tableText, cwd)).closeOnShutdown();
+        } catch (DmException e) {
             System.err.println("jdm: " + e.getMessage());
-            d.close();
             return 1;
         }
+        System.err.println("jdm: serving " + served[0].name() + " (" + served[0].sizeSectors() * 512 + " bytes) on "
+                + d.nbd().addresses());
         d.awaitStop();
         return 0;
     }
