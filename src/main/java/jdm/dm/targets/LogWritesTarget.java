@@ -36,8 +36,12 @@ import jdm.logwrites.LogWriter;
  * {@code <logged entries> <highest allocated sector>} plus {@code logging_disabled} once the log device filled
  * up or a log write failed; TABLE is {@code <dev> <log_dev>}.
  *
- * <p>jdm takes WRITE_ZEROES (6.1 does not, and its block layer writes zero pages instead): it is logged as the
- * write of zeros it stands for.
+ * <p>Where jdm differs, on purpose: a FLUSH or FUA completes only once its record (and, for a flush, the writes it
+ * covers) is on the log device, with a super that counts it and a flush of the log device; the kernel acknowledges
+ * them first and logs behind, rewriting the super only after FUAs and marks. So a log read after an acknowledged
+ * flush (or a daemon crash) holds everything up to it; the records, their order and the final log are the
+ * kernel's. And jdm takes WRITE_ZEROES (6.1 does not, and its block layer writes zero pages instead): it is logged
+ * as the write of zeros it stands for.
  */
 public final class LogWritesTarget implements Target {
     public static final TargetType TYPE = new TargetType("log-writes", new int[] {1, 1, 0}, LogWritesTarget::create);
@@ -53,6 +57,10 @@ public final class LogWritesTarget implements Target {
         final byte[] data;
         final String mark;
         List<Pending> covered;
+        /** A FLUSH or FUA bio held (INCOMPLETE) until this record is on the log, and the status it ended with. */
+        Bio held;
+        BlkStatus heldStatus;
+        volatile boolean logged;
 
         Pending(long sector, long nrSectors, int flags, byte[] data, String mark) {
             this.sector = sector;
@@ -132,21 +140,23 @@ public final class LogWritesTarget implements Target {
     @Override
     public EndIoResult endIo(Bio clone, BlkStatus status) {
         Pending p = clone.targetData(Pending.class);
-        if (p == null) {
-            return EndIoResult.DONE;
+        if (p == null || p.logged) {
+            return EndIoResult.DONE; // not recorded, or a held FLUSH/FUA coming back from the log thread
         }
         synchronized (lock) {
+            if ((p.flags & (LogFormat.FLUSH | LogFormat.FUA)) == 0) {
+                unflushed.add(p);
+                return EndIoResult.DONE;
+            }
             if ((p.flags & LogFormat.FLUSH) != 0) {
                 logging.addAll(p.covered);
                 p.covered = null;
-                enqueue(p);
-            } else if ((p.flags & LogFormat.FUA) != 0) {
-                enqueue(p);
-            } else {
-                unflushed.add(p);
             }
+            p.held = clone;
+            p.heldStatus = status;
+            enqueue(p);
         }
-        return EndIoResult.DONE;
+        return EndIoResult.INCOMPLETE;
     }
 
     /** Queues a record for the log thread, starting it on first use. Holds lock. */
@@ -183,12 +193,31 @@ public final class LogWritesTarget implements Target {
             try {
                 if (p.mark != null) {
                     writer.mark(p.mark);
-                } else {
-                    writer.append(p.sector, p.nrSectors, p.flags, p.data == null ? null : ByteBuffer.wrap(p.data));
+                } else if (writer.append(p.sector, p.nrSectors, p.flags,
+                        p.data == null ? null : ByteBuffer.wrap(p.data)) && p.held != null) {
+                    makeDurable(p);
                 }
             } catch (IOException e) {
                 writer.disable(); // the kernel: "Error writing log block", logging_enabled = false
             }
+            if (p.held != null) {
+                p.logged = true;
+                p.held.endio(p.heldStatus);
+            }
+        }
+    }
+
+    /**
+     * jdm's addition for a FLUSH or FUA about to be acknowledged: the super counts it (the kernel rewrites the super
+     * after FUA and marks only) and the log device is flushed, so an acknowledged FLUSH or FUA is in the log.
+     */
+    private void makeDurable(Pending p) throws IOException {
+        if ((p.flags & LogFormat.FUA) == 0) {
+            writer.writeSuper();
+        }
+        BlkStatus s = new Bio(Op.FLUSH, 0, logDev.device(), 0, 0, null, null).submitAndWait();
+        if (s != BlkStatus.OK) {
+            throw new IOException("log device flush failed: " + s);
         }
     }
 

@@ -151,6 +151,19 @@ class LogWritesTargetTest extends TargetContractTest {
     }
 
     @Test
+    void anAcknowledgedFlushOrFuaIsAlreadyInTheLogAndItsSuper() throws Exception {
+        MappedDevice md = device();
+        assertThat(write(md, 0, filled(2, 1))).isEqualTo(BlkStatus.OK);
+        assertThat(flush(md)).isEqualTo(BlkStatus.OK);
+        assertThat(info(md)).isEqualTo("0 4096 log-writes 2 4"); // no waiting: the flush waited for its log
+        assertThat(entries(logFile(1))).extracting(LogEntry::flags).containsExactly(0, LogFormat.FLUSH);
+        assertThat(disks.get(1).flushes).isPositive();
+        assertThat(fuaWrite(md, 9, filled(1, 2))).isEqualTo(BlkStatus.OK);
+        assertThat(entries(logFile(1))).extracting(LogEntry::flags).containsExactly(0, LogFormat.FLUSH,
+                LogFormat.FUA);
+    }
+
+    @Test
     void theLogReplaysToTheDataDevicesBytes() throws Exception {
         MappedDevice md = device();
         for (int i = 0; i < 20; i++) {
