@@ -10,7 +10,6 @@ import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
 import jdm.dm.DmException;
-import jdm.dm.EndIoResult;
 import jdm.dm.MapResult;
 import jdm.dm.StatusType;
 import jdm.dm.Target;
@@ -25,9 +24,12 @@ import jdm.dm.TargetType;
  * <pre>flakey &lt;dev_path&gt; &lt;offset&gt; &lt;up_interval&gt; &lt;down_interval&gt; [&lt;num_features&gt; [&lt;feature arguments&gt;]]
  * features: drop_writes | error_writes | corrupt_bio_byte &lt;Nth_byte&gt; &lt;r|w&gt; &lt;value&gt; &lt;flags&gt;</pre>
  * While down, with no feature, every bio fails; with drop_writes writes complete without reaching the device, with
- * error_writes they fail, and reads pass; with corrupt_bio_byte matching reads get byte N of their data replaced
- * after they complete, matching writes before they are sent down (in place: 6.1 writes into the caller's buffer),
- * and other bios pass. A bio matches when all of {@code flags} are set in its kernel bi_opf ({@link #opf}).
+ * error_writes they fail, and reads pass; with corrupt_bio_byte matching writes get byte N of their data replaced
+ * before they are sent down (in place: 6.1 writes into the caller's buffer) and other bios pass. Reads are never
+ * corrupted in 6.1: its end_io corrupts a matching read with corrupt_bio_data, but that walks the bio's iterator,
+ * which the lower device has advanced to the end on completion, so no byte changes (seen on the 6.1 oracle; 6.5
+ * fixed it with a saved iterator). Its end_io also fails down-interval reads when no feature is set, but map has
+ * killed those already; so there is no end-io here. A bio matches when all of {@code flags} are set in its kernel bi_opf ({@link #opf}).
  *
  * <p>Status INFO is empty; TABLE is {@code <major:minor> <offset> <up> <down> <N> [drop_writes|error_writes]
  * [corrupt_bio_byte <Nth> <r|w> <value> <flags>]} where N counts the words that follow, and every part ends with a
@@ -91,7 +93,7 @@ public final class FlakeyTarget implements Target {
         String device = as.shift();
         long start = as.readSector("Invalid device sector");
         long up = as.readUnsigned(0, 0xffffffffL, "Invalid up interval");
-        long down = as.readUnsigned(0, 0xffffffffL, "Invalid down interval");
+        long down = as.readUnsigned(0, 0xffffffffL, "Invalid up interval"); // sic: 6.1 reuses the up interval's dm_arg
         long cycle = (up + down) & 0xffffffffL; // unsigned int: a sum of exactly 2^32 wraps to zero
         if (cycle == 0) {
             throw DmException.invalid("Total (up + down) interval is zero");
@@ -181,9 +183,7 @@ public final class FlakeyTarget implements Target {
 
     @Override
     public MapResult map(Bio bio) {
-        boolean down = down();
-        bio.setTargetData(down ? Boolean.TRUE : Boolean.FALSE); // per_bio_data.bio_submitted
-        if (down) {
+        if (down()) {
             MapResult r = mapWhileDown(bio);
             if (r != null) {
                 return r;
@@ -217,17 +217,6 @@ public final class FlakeyTarget implements Target {
             return null;
         }
         return MapResult.KILL;
-    }
-
-    @Override
-    public EndIoResult endIo(Bio clone, BlkStatus status) {
-        boolean submittedWhileDown = clone.targetData(Boolean.class);
-        // 6.1 also fails such reads here when no feature is set, but map has killed those already
-        if (status.ok() && submittedWhileDown && clone.op() == Op.READ && corruptByte != 0 && !corruptWrites
-                && flagsMatch(clone)) {
-            corrupt(clone);
-        }
-        return EndIoResult.DONE;
     }
 
     private boolean flagsMatch(Bio bio) {
