@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import jdm.block.BlockDevice;
 import jdm.block.DeviceException;
 import jdm.block.DeviceProvider;
@@ -53,6 +54,7 @@ public final class DeviceNamespace {
     private final BitSet minors = new BitSet();
     private final Map<DmDev, HeldDevice> held = new IdentityHashMap<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private volatile Consumer<String> kernelLog = line -> { };
 
     /** A namespace whose tables may name mapped devices and the backing files {@code files} opens. */
     public DeviceNamespace(TargetRegistry registry, NumberedFiles files) {
@@ -71,6 +73,11 @@ public final class DeviceNamespace {
 
     public TargetRegistry registry() {
         return registry;
+    }
+
+    /** Sends the lines targets log (their DMERR/DMINFO, see {@link TargetArgs#kernelLog()}) to sink. */
+    public void setKernelLog(Consumer<String> sink) {
+        this.kernelLog = sink;
     }
 
     /** Runs listener after every successful change, outside the namespace lock. */
@@ -394,6 +401,11 @@ public final class DeviceNamespace {
                 held.put(dev, h);
             }
             return dev;
+        }
+
+        @Override
+        public void kernelLog(String line) {
+            kernelLog.accept(line);
         }
 
         @Override
