@@ -49,6 +49,7 @@ class ImportRulesTest {
                 .layer("control").definedBy(root + ".control..")
                 .layer("cli").definedBy(root + ".cli..")
                 .layer("daemon").definedBy(root + ".daemon..")
+                .layer("crash").definedBy(root + ".crash..")
                 .layer("main").definedBy(root)
                 .whereLayer("block").mayNotAccessAnyLayer()
                 .whereLayer("io").mayOnlyAccessLayers("block")
@@ -58,7 +59,8 @@ class ImportRulesTest {
                 .whereLayer("control").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd")
                 .whereLayer("cli").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
                 .whereLayer("daemon").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
-                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon");
+                .whereLayer("crash").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control", "daemon")
+                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon", "crash");
     }
 
     /** The block interfaces (Bio, BlockDevice, ...) never name a device implementation. */
