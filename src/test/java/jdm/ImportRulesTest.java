@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The import rules of the layout (DESIGN.md): arrows only point down, block ← io/dm/md ← nbd ← control ←
- * cli/daemon; targets never use each other, nor nbd, control, cli or daemon; the dm core never names a target.
+ * cli/daemon; block ← logwrites (the log format) ← dm targets and tools (replay-log); targets never use each
+ * other, nor nbd, control, cli or daemon; the dm core never names a target.
  * Read from bytecode with ArchUnit, so fully-qualified uses count as much as imports. Each rule is written over a
  * root package and also run on {@code importrules.fake}, a miniature with one deliberate violation of each, to
  * show that it can fail.
@@ -43,24 +44,29 @@ class ImportRulesTest {
                 .withOptionalLayers(true)
                 .layer("block").definedBy(root + ".block..")
                 .layer("io").definedBy(root + ".io..")
+                .layer("logwrites").definedBy(root + ".logwrites..")
                 .layer("dm").definedBy(root + ".dm..")
                 .layer("md").definedBy(root + ".md..")
                 .layer("nbd").definedBy(root + ".nbd..")
                 .layer("control").definedBy(root + ".control..")
                 .layer("cli").definedBy(root + ".cli..")
                 .layer("daemon").definedBy(root + ".daemon..")
+                .layer("tools").definedBy(root + ".tools..")
                 .layer("crash").definedBy(root + ".crash..")
                 .layer("main").definedBy(root)
                 .whereLayer("block").mayNotAccessAnyLayer()
                 .whereLayer("io").mayOnlyAccessLayers("block")
-                .whereLayer("dm").mayOnlyAccessLayers("block", "io")
+                .whereLayer("logwrites").mayOnlyAccessLayers("block")
+                .whereLayer("dm").mayOnlyAccessLayers("block", "io", "logwrites")
                 .whereLayer("md").mayOnlyAccessLayers("block", "io")
                 .whereLayer("nbd").mayOnlyAccessLayers("block", "io", "dm", "md")
                 .whereLayer("control").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd")
                 .whereLayer("cli").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
                 .whereLayer("daemon").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
-                .whereLayer("crash").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control", "daemon")
-                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon", "crash");
+                .whereLayer("tools").mayOnlyAccessLayers("block", "logwrites")
+                .whereLayer("crash").mayOnlyAccessLayers("block", "io", "logwrites", "dm", "md", "nbd", "control",
+                        "daemon")
+                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon", "tools", "crash");
     }
 
     /** The block interfaces (Bio, BlockDevice, ...) never name a device implementation. */
