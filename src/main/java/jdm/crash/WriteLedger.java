@@ -26,6 +26,15 @@ public final class WriteLedger {
         return durable.length;
     }
 
+    /** A copy that knows every write sent but holds none durable yet: a replay's checker starts from it. */
+    public synchronized WriteLedger withNothingDurable() {
+        WriteLedger copy = new WriteLedger(blocks());
+        for (int b = 0; b < blocks(); b++) {
+            copy.written.get(b).addAll(written.get(b));
+        }
+        return copy;
+    }
+
     /** Called before the write is sent. */
     public synchronized void sent(int block, long seq) {
         written.get(block).add(seq);
@@ -48,8 +57,12 @@ public final class WriteLedger {
      * Checks one block's content read back after a crash; returns null when it is allowed, else what is wrong.
      * Allowed: the durable write or any later write to that block; zeroes only while nothing was durable.
      */
-    public synchronized String check(int block, byte[] data, int offset) {
-        long seq = BlockPattern.decode(block, data, offset);
+    public String check(int block, byte[] data, int offset) {
+        return check(block, BlockPattern.decode(block, data, offset));
+    }
+
+    /** As {@link #check(int, byte[], int)} for a block already decoded with {@link BlockPattern#decode}. */
+    public synchronized String check(int block, long seq) {
         long need = durable[block];
         if (seq < 0) {
             return "block " + block + " holds bytes no write put there";
