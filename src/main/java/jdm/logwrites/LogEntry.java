@@ -52,7 +52,7 @@ public record LogEntry(long index, long sector, long nrSectors, int flags, Strin
     }
 
     /** Where the next record starts in the log, in bytes. */
-    long nextOffset() {
+    public long nextOffset() {
         return dataOffset + (hasData() ? byteLength() : 0);
     }
 

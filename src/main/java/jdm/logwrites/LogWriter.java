@@ -9,8 +9,8 @@ import java.util.Arrays;
  * Lays records out in a log as dm-log-writes' log thread does (log_writes_kthread, log_one_block, log_super): each
  * record at the next free log sector (the first one right after the super), its data right behind its entry, the
  * super rewritten after every FUA and every mark. When a record would reach the end of the log device the writer
- * stops logging for good ("Ran out of space on the logdev"), as the kernel does. Not thread-safe: one log thread
- * calls it.
+ * stops logging for good ("Ran out of space on the logdev"), as the kernel does. One log thread calls it; the
+ * counters may be read from any thread.
  */
 public final class LogWriter {
     /** Where the bytes go: a file, or the log device through bios. */
@@ -24,10 +24,10 @@ public final class LogWriter {
     private final int sectorSize;
     private final long endSector;
     private final ByteBuffer meta;
-    private long loggedEntries;
+    private volatile long loggedEntries;
     /** The next free log position in 512-byte sectors, as the kernel's next_sector. */
-    private long nextSector;
-    private boolean enabled = true;
+    private volatile long nextSector;
+    private volatile boolean enabled = true;
 
     /**
      * @param sectorSize the data device's logical block size (the log's sectorsize)

@@ -15,6 +15,7 @@ public final class BuiltinTargets {
         r.register(LinearTarget.TYPE);
         r.register(StripedTarget.TYPE);
         r.register(ZeroTarget.TYPE);
+        r.register(LogWritesTarget.TYPE);
         return r;
     }
 }
