@@ -16,7 +16,6 @@ import com.tngtech.archunit.lang.ArchCondition;
 import com.tngtech.archunit.lang.ArchRule;
 import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -180,7 +179,6 @@ class ImportRulesTest {
     }
 
     @Test
-    @Disabled("enabled once the device providers land")
     void dmOpensNoFiles() {
         dmOpensNoFiles(REAL).check(MAIN);
     }

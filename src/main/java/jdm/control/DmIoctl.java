@@ -64,6 +64,7 @@ final class DmIoctl implements Subsystem {
         this.ns = ns;
         this.closing = closing;
         this.log = log;
+        ns.setKernelLog(log::log); // targets' DMERR/DMINFO lines (dust's messages) go to "jdm dmesg"
     }
 
     /** Registers the dm ioctls: the op clients send, the ioctl libdm names in its errors, the arguments, the method. */

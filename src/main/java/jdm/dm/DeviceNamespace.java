@@ -8,11 +8,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import jdm.block.BlockDevice;
 import jdm.block.DeviceException;
 import jdm.block.DeviceProvider;
+import jdm.block.NumberedFiles;
 import jdm.block.HeldDevice;
-import jdm.block.dev.BackingFiles;
 
 /**
  * All mapped devices by name, UUID and minor: the state behind the dm ioctls (drivers/md/dm-ioctl.c's hash cells).
@@ -24,7 +25,7 @@ import jdm.block.dev.BackingFiles;
  *
  * <p>Table words name devices as: a mapped device's name, {@code /dev/mapper/NAME} or 253:N, resolved here (with
  * the cycle check); anything else goes to the {@link DeviceProvider}s below: RAM disks, md arrays, and last the
- * {@link BackingFiles} (a path relative to the caller's working directory, or 7:N of an open file).
+ * backing files, {@link NumberedFiles} (a path relative to the caller's working directory, or 7:N of an open file).
  *
  * <p>Listeners added with {@link #addChangeListener} run after every successful change (create, load, clear,
  * suspend, resume, remove, rename, setuuid), outside the lock, in the thread that made the change.
@@ -46,24 +47,25 @@ public final class DeviceNamespace {
     }
 
     private final TargetRegistry registry;
-    private final BackingFiles files;
+    private final NumberedFiles files;
     private final DeviceProvider lower;
     private final Object lock = new Object();
     private final Map<String, MappedDevice> byName = new TreeMap<>();
     private final BitSet minors = new BitSet();
     private final Map<DmDev, HeldDevice> held = new IdentityHashMap<>();
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private volatile Consumer<String> kernelLog = line -> { };
 
-    /** A namespace whose tables may name backing files and mapped devices. */
-    public DeviceNamespace(TargetRegistry registry) {
-        this(registry, new BackingFiles(), DeviceProvider.NONE);
+    /** A namespace whose tables may name mapped devices and the backing files {@code files} opens. */
+    public DeviceNamespace(TargetRegistry registry, NumberedFiles files) {
+        this(registry, files, DeviceProvider.NONE);
     }
 
     /**
      * A namespace whose tables may also name the devices {@code others} provide (RAM disks, md arrays), asked
      * before the backing files.
      */
-    public DeviceNamespace(TargetRegistry registry, BackingFiles files, DeviceProvider others) {
+    public DeviceNamespace(TargetRegistry registry, NumberedFiles files, DeviceProvider others) {
         this.registry = registry;
         this.files = files;
         this.lower = DeviceProvider.chain(List.of(others, files));
@@ -71,6 +73,11 @@ public final class DeviceNamespace {
 
     public TargetRegistry registry() {
         return registry;
+    }
+
+    /** Sends the lines targets log (their DMERR/DMINFO, see {@link TargetArgs#kernelLog()}) to sink. */
+    public void setKernelLog(Consumer<String> sink) {
+        this.kernelLog = sink;
     }
 
     /** Runs listener after every successful change, outside the namespace lock. */
@@ -394,6 +401,11 @@ public final class DeviceNamespace {
                 held.put(dev, h);
             }
             return dev;
+        }
+
+        @Override
+        public void kernelLog(String line) {
+            kernelLog.accept(line);
         }
 
         @Override

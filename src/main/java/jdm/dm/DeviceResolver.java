@@ -13,4 +13,11 @@ public interface DeviceResolver {
 
     /** Releases one acquisition. */
     void release(DmDev dev);
+
+    /**
+     * Appends one line to the kernel log ("jdm dmesg"), as a target's DMERR/DMINFO would: targets reach it through
+     * {@link TargetArgs#kernelLog()}. By default the line is dropped.
+     */
+    default void kernelLog(String line) {
+    }
 }

@@ -3,6 +3,7 @@ package jdm.dm;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Consumer;
 import jdm.block.QueueLimits;
 
 /**
@@ -283,6 +284,10 @@ public final class Table {
 
         Runnable eventTrigger() {
             return owner::event;
+        }
+
+        Consumer<String> kernelLog() {
+            return resolver::kernelLog;
         }
 
         void releaseAll() {

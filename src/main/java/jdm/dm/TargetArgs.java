@@ -1,6 +1,7 @@
 package jdm.dm;
 
 import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * What a target constructor gets: its table words (the kernel's argc/argv), its place in the table, and the
@@ -63,6 +64,14 @@ public final class TargetArgs {
     /** Lets the target raise a device event (dmsetup info's "Event number"), as dm_table_event. */
     public Runnable eventTrigger() {
         return table.eventTrigger();
+    }
+
+    /**
+     * Where the target writes what the kernel's DMERR/DMINFO would log: whole lines, prefix included
+     * ("device-mapper: dust: ..."); read back with "jdm dmesg". Valid for the target's lifetime.
+     */
+    public Consumer<String> kernelLog() {
+        return table.kernelLog();
     }
 
     /**

@@ -45,12 +45,16 @@ public final class LogReplay implements Closeable {
     public record AtMark(String label) implements Stop {
     }
 
-    /** Which records are crash points: after each FLUSH, or after each FUA. */
+    /** Which records are crash points: after each FLUSH, each FUA, or each of either. */
     public enum Point {
-        FLUSH, FUA;
+        FLUSH, FUA, FLUSH_OR_FUA;
 
         public boolean matches(LogEntry e) {
-            return this == FLUSH ? e.flush() : e.fua();
+            return switch (this) {
+                case FLUSH -> e.flush();
+                case FUA -> e.fua();
+                case FLUSH_OR_FUA -> e.flush() || e.fua();
+            };
         }
     }
 

@@ -1,5 +1,6 @@
 package jdm.cli;
 
+import jdm.block.dev.BackingFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -43,7 +44,7 @@ final class DmsetupHarness implements AutoCloseable {
     DmsetupHarness(Path dir) throws IOException {
         this.dir = dir;
         this.socket = dir.resolve("control.sock");
-        this.ns = new DeviceNamespace(BuiltinTargets.registry());
+        this.ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles());
         this.server = ControlServer.start(ns, socket);
     }
 

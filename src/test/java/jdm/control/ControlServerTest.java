@@ -1,5 +1,6 @@
 package jdm.control;
 
+import jdm.block.dev.BackingFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -41,7 +42,7 @@ class ControlServerTest {
     @BeforeEach
     void setUp() throws Exception {
         socket = dir.resolve("control.sock");
-        ns = new DeviceNamespace(BuiltinTargets.registry());
+        ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles());
         server = ControlServer.start(ns, socket);
         client = new ControlClient(socket);
         try (RandomAccessFile f = new RandomAccessFile(dir.resolve("a.img").toFile(), "rw")) {

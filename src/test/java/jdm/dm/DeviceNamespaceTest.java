@@ -1,5 +1,6 @@
 package jdm.dm;
 
+import jdm.block.dev.BackingFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -156,7 +157,7 @@ class DeviceNamespaceTest {
     void aSuspendWaitingForOneDevicesIoDoesNotStallTheOthers() throws Exception {
         TargetRegistry registry = BuiltinTargets.registry();
         registry.register(new TargetType("holding", new int[] {1, 0, 0}, args -> new HoldingTarget()));
-        DeviceNamespace ns = new DeviceNamespace(registry);
+        DeviceNamespace ns = new DeviceNamespace(registry, new BackingFiles());
         MappedDevice slow = ns.createWithTable("slow", null, false, "0 8 holding", dir);
         ns.createWithTable("other", null, false, "0 8 zero", dir);
         CountDownLatch done = new CountDownLatch(1);

@@ -20,7 +20,7 @@ final class Fixtures {
     }
 
     static DeviceNamespace namespace() {
-        return new DeviceNamespace(BuiltinTargets.registry());
+        return new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles());
     }
 
     /**

@@ -1,5 +1,6 @@
 package jdm.dm;
 
+import jdm.block.dev.BackingFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -118,7 +119,7 @@ class TargetHooksTest {
         registry.register(hookedType("single", false, TargetType.Feature.SINGLETON));
         registry.register(hookedType("writer", false, TargetType.Feature.ALWAYS_WRITEABLE));
         registry.register(hookedType("fixed", false, TargetType.Feature.IMMUTABLE));
-        ns = new DeviceNamespace(registry);
+        ns = new DeviceNamespace(registry, new BackingFiles());
         MAP.set(null);
         END.set(null);
         PRERESUME.set(null);

@@ -208,5 +208,9 @@ class LogWritesFormatTest {
         assertThat(seen).containsExactly("1:-69,-86");
         long flush = LogReplay.stepThrough(log, target, LogReplay.Point.FLUSH, e -> false);
         assertThat(flush).isEqualTo(1);
+        List<Long> either = new ArrayList<>();
+        assertThat(LogReplay.stepThrough(log, target, LogReplay.Point.FLUSH_OR_FUA, e -> either.add(e.index())))
+                .isEqualTo(2);
+        assertThat(either).containsExactly(1L, 3L);
     }
 }

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import jdm.block.BlockDevice;
 import jdm.block.DeviceException;
-import jdm.block.DeviceProvider;
+import jdm.block.NumberedFiles;
 import jdm.block.Errno;
 import jdm.block.HeldDevice;
 
@@ -22,13 +22,9 @@ import jdm.block.HeldDevice;
  * to the caller's directory) or "7:N" of a file already open. Each file is opened once however many holders use
  * it, gets the lowest free minor, and is closed when the last holder lets go.
  */
-public final class BackingFiles implements DeviceProvider {
+public final class BackingFiles implements NumberedFiles {
     /** The loop driver's major. */
     public static final int MAJOR = 7;
-
-    /** An open backing file and the minor it goes by. */
-    public record Entry(Path path, int minor) {
-    }
 
     private final Object lock = new Object();
     private final Map<Path, Ref> byPath = new HashMap<>();
@@ -96,11 +92,8 @@ public final class BackingFiles implements DeviceProvider {
         return open(cwd.resolve(word), -1, readOnly);
     }
 
-    /**
-     * Holds the file at path as exactly 7:minor (a restored table must print the number it had): opens it with
-     * that minor, or finds it already open with it. EBUSY when the minor is another file's or the file is open
-     * with another minor.
-     */
+    /** {@inheritDoc} Backing files go by 7:minor. */
+    @Override
     public HeldDevice hold(Path path, int minor, boolean readOnly) throws DeviceException {
         if (minor < 0) {
             throw new DeviceException(Errno.EINVAL, "invalid minor " + minor);
@@ -108,7 +101,7 @@ public final class BackingFiles implements DeviceProvider {
         return open(path, minor, readOnly);
     }
 
-    /** The open files by minor. */
+    @Override
     public List<Entry> list() {
         synchronized (lock) {
             List<Entry> out = new ArrayList<>();

@@ -15,6 +15,9 @@ public final class BuiltinTargets {
         r.register(LinearTarget.TYPE);
         r.register(StripedTarget.TYPE);
         r.register(ZeroTarget.TYPE);
+        r.register(DelayTarget.TYPE);
+        r.register(FlakeyTarget.TYPE);
+        r.register(DustTarget.TYPE);
         r.register(LogWritesTarget.TYPE);
         return r;
     }

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.BlockDevice;
@@ -46,6 +47,8 @@ import jdm.logwrites.LogWriter;
 public final class LogWritesTarget implements Target {
     public static final TargetType TYPE = new TargetType("log-writes", new int[] {1, 1, 0}, LogWritesTarget::create);
 
+    private static final String PREFIX = "device-mapper: log-writes: ";
+
     /** Log data is written in pieces of at most this many 512-byte sectors. */
     private static final int LOG_IO_SECTORS = 2048;
 
@@ -76,6 +79,7 @@ public final class LogWritesTarget implements Target {
     private final long lengthSectors;
     private final int sectorShift;
     private final LogWriter writer;
+    private final Consumer<String> kernelLog;
     private final Object lock = new Object();
     /** Completed writes and discards no flush has taken yet. */
     private final List<Pending> unflushed = new ArrayList<>();
@@ -85,8 +89,9 @@ public final class LogWritesTarget implements Target {
     private boolean busy;
     private boolean closing;
 
-    private LogWritesTarget(DmDev dev, DmDev logDev, long lengthSectors) {
+    private LogWritesTarget(DmDev dev, DmDev logDev, long lengthSectors, Consumer<String> kernelLog) {
         this.dev = dev;
+        this.kernelLog = kernelLog;
         this.logDev = logDev;
         this.lengthSectors = lengthSectors;
         int sectorSize = dev.device().limits().logicalBlockBytes();
@@ -101,7 +106,7 @@ public final class LogWritesTarget implements Target {
         }
         DmDev dev = args.device(args.word(0), "Device lookup failed");
         DmDev logDev = args.device(args.word(1), "Log device lookup failed");
-        return new LogWritesTarget(dev, logDev, args.lengthSectors());
+        return new LogWritesTarget(dev, logDev, args.lengthSectors(), args.kernelLog());
     }
 
     @Override
@@ -190,6 +195,7 @@ public final class LogWritesTarget implements Target {
                 p = logging.poll();
                 busy = true;
             }
+            boolean wasEnabled = writer.enabled();
             try {
                 if (p.mark != null) {
                     writer.mark(p.mark);
@@ -197,8 +203,12 @@ public final class LogWritesTarget implements Target {
                         p.data == null ? null : ByteBuffer.wrap(p.data)) && p.held != null) {
                     makeDurable(p);
                 }
+                if (wasEnabled && !writer.enabled()) {
+                    kernelLog.accept(PREFIX + "Ran out of space on the logdev");
+                }
             } catch (IOException e) {
-                writer.disable(); // the kernel: "Error writing log block", logging_enabled = false
+                writer.disable();
+                kernelLog.accept(PREFIX + "Error writing log block, error=" + e.getMessage());
             }
             if (p.held != null) {
                 p.logged = true;
@@ -238,11 +248,14 @@ public final class LogWritesTarget implements Target {
 
     @Override
     public String message(String[] argv) throws DmException {
+        // EINVAL with the reason in the kernel log only, as the kernel's DMWARN
         if (argv.length != 2) {
-            throw DmException.invalid("Invalid log-writes message arguments, expect 2 arguments, got " + argv.length);
+            kernelLog.accept(PREFIX + "Invalid log-writes message arguments, expect 2 arguments, got " + argv.length);
+            throw DmException.invalid("");
         }
         if (!argv[0].equalsIgnoreCase("mark")) {
-            throw DmException.invalid("Unrecognised log writes target message received: " + argv[0]);
+            kernelLog.accept(PREFIX + "Unrecognised log writes target message received: " + argv[0]);
+            throw DmException.invalid("");
         }
         synchronized (lock) {
             enqueue(new Pending(0, 0, LogFormat.MARK, null, argv[1]));

@@ -1,5 +1,6 @@
 package jdm.daemon.state;
 
+import jdm.block.dev.BackingFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -71,7 +72,7 @@ class StateStoreTest {
 
     /** A namespace whose devices come from (and go to) the state directory, as the daemon starts one. */
     DeviceNamespace start() throws IOException {
-        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry());
+        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles());
         namespaces.add(ns);
         StateStore store = StateStore.open(stateDir, log::add);
         stores.add(store);

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
@@ -20,6 +21,7 @@ import jdm.logwrites.LogEntry;
 import jdm.logwrites.LogFormat;
 import jdm.logwrites.LogReader;
 import jdm.logwrites.LogReplay;
+import jdm.testing.FaultyDisk;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -57,15 +59,14 @@ class LogWritesTargetTest extends TargetContractTest {
     @Override
     @Test
     void iterateDevicesCoversEveryAreaWritten() throws Exception {
-        disks.get(1).writes.clear();
         MappedDevice md = ns.createWithTable("v", null, false, "0 1024 log-writes 8:0 8:1", dir);
         assertThat(write(md, 0, new byte[1024 * 512])).isEqualTo(BlkStatus.OK);
         List<long[]> areas = new ArrayList<>();
         md.liveTable().entry(0).target().iterateDevices((dev, start, len) -> areas.add(new long[] {start, len}));
         assertThat(areas).hasSize(1);
         assertThat(areas.get(0)).containsExactly(0, 1024);
-        for (long[] w : disks.get(0).writes) {
-            assertThat(w[0] + w[1]).isLessThanOrEqualTo(1024);
+        for (FaultyDisk.Seen w : disks.get(0).seen()) {
+            assertThat(w.sector() + w.sectors()).isLessThanOrEqualTo(1024);
         }
     }
 
@@ -157,7 +158,7 @@ class LogWritesTargetTest extends TargetContractTest {
         assertThat(flush(md)).isEqualTo(BlkStatus.OK);
         assertThat(info(md)).isEqualTo("0 4096 log-writes 2 4"); // no waiting: the flush waited for its log
         assertThat(entries(logFile(1))).extracting(LogEntry::flags).containsExactly(0, LogFormat.FLUSH);
-        assertThat(disks.get(1).flushes).isPositive();
+        assertThat(disks.get(1).submits(Op.FLUSH)).isPositive();
         assertThat(fuaWrite(md, 9, filled(1, 2))).isEqualTo(BlkStatus.OK);
         assertThat(entries(logFile(1))).extracting(LogEntry::flags).containsExactly(0, LogFormat.FLUSH,
                 LogFormat.FUA);
@@ -184,14 +185,19 @@ class LogWritesTargetTest extends TargetContractTest {
     }
 
     @Test
-    void messagesFailWithTheKernelsWords() throws Exception {
+    void badMessagesFailWithEinvalAndTheKernelsLogLines() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        ns.setKernelLog(log::add);
         var t = device().liveTable().entry(0).target();
-        assertThatThrownBy(() -> t.message(new String[] {"mark"})).isInstanceOf(DmException.class)
-                .hasMessage("Invalid log-writes message arguments, expect 2 arguments, got 1");
-        assertThatThrownBy(() -> t.message(new String[] {"mark", "a", "b"}))
-                .hasMessage("Invalid log-writes message arguments, expect 2 arguments, got 3");
-        assertThatThrownBy(() -> t.message(new String[] {"foo", "bar"}))
-                .hasMessage("Unrecognised log writes target message received: foo");
+        for (String[] argv : List.of(new String[] {"mark"}, new String[] {"mark", "a", "b"},
+                new String[] {"foo", "bar"})) {
+            assertThatThrownBy(() -> t.message(argv)).isInstanceOf(DmException.class)
+                    .satisfies(e -> assertThat(((DmException) e).errno()).isEqualTo(DmException.EINVAL));
+        }
+        assertThat(log).containsExactly(
+                "device-mapper: log-writes: Invalid log-writes message arguments, expect 2 arguments, got 1",
+                "device-mapper: log-writes: Invalid log-writes message arguments, expect 2 arguments, got 3",
+                "device-mapper: log-writes: Unrecognised log writes target message received: foo");
     }
 
     @Test
@@ -203,12 +209,15 @@ class LogWritesTargetTest extends TargetContractTest {
 
     @Test
     void aFullLogDeviceStopsLoggingButNotTheData() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        ns.setKernelLog(log::add);
         MappedDevice md = device();
         assertThat(fuaWrite(md, 0, filled(4096, 7))).isEqualTo(BlkStatus.OK); // next_sector 1 + 4097
         assertThat(fuaWrite(md, 0, filled(4096, 8))).isEqualTo(BlkStatus.OK); // 4098 + 4097 >= 8192: full
         // the kernel leaves next_sector where the record that did not fit would have ended
         assertThat(infoWhenSettled(md, "0 4096 log-writes 1 8194 logging_disabled"))
                 .isEqualTo("0 4096 log-writes 1 8194 logging_disabled");
+        assertThat(log).containsExactly("device-mapper: log-writes: Ran out of space on the logdev");
         byte[] back = new byte[512];
         new Bio(Op.READ, 0, md, 4095, 1, ByteBuffer.wrap(back), null).submitAndWait();
         assertThat(back).containsOnly((byte) 8);

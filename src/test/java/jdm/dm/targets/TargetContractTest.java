@@ -14,13 +14,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
-import jdm.block.DeviceProvider;
-import jdm.block.HeldDevice;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 import jdm.block.dev.BackingFiles;
-import jdm.block.dev.MemoryDevice;
 import jdm.dm.DeviceNamespace;
+import jdm.dm.DmDev;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmException;
 import jdm.dm.EndIoResult;
@@ -31,8 +29,14 @@ import jdm.dm.Table;
 import jdm.dm.Target;
 import jdm.dm.TargetRegistry;
 import jdm.dm.TargetType;
+import jdm.testing.CheckingDevice;
+import jdm.testing.DeviceChecks;
+import jdm.testing.FaultyDisk;
+import jdm.testing.MemoryDisk;
+import jdm.testing.TestDisks;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,7 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * written.
  *
  * <p>Tables name the test disks as {@code 8:0}..{@code 8:3} (the sd major), each {@value #DISK_SECTORS} sectors of
- * memory that record the bios they get. Every target type is registered through a checking wrapper of the same
+ * memory behind a {@link FaultyDisk} that records the bios it gets and a {@link CheckingDevice} that fails the test
+ * on a bio out of range, ended twice or never. Every target type is registered through a checking wrapper of the same
  * name that records clones crossing a boundary.
  */
 abstract class TargetContractTest {
@@ -75,31 +80,42 @@ abstract class TargetContractTest {
 
     protected abstract Data data();
 
+    /**
+     * The disks (N of 8:N) a flush of the whole device reaches, when that is not every disk the table names: delay
+     * sends a flush to its flush device only. Null (the default): every named disk.
+     */
+    protected List<Integer> flushedDisks() {
+        return null;
+    }
+
+    /** The type the namespace registers in place of a built-in one (a test may give flakey a clock it moves). */
+    protected TargetType override(TargetType builtin) {
+        return builtin;
+    }
+
     @TempDir
     Path dir;
 
-    final List<RecordingDisk> disks = new ArrayList<>();
+    @RegisterExtension
+    final DeviceChecks checks = new DeviceChecks();
+
+    final List<FaultyDisk> disks = new ArrayList<>();
     final List<String> violations = new CopyOnWriteArrayList<>();
     DeviceNamespace ns;
 
     @BeforeEach
     void setUpNamespace() {
+        TestDisks sd = new TestDisks();
         for (int i = 0; i < DISKS; i++) {
-            disks.add(new RecordingDisk("disk" + i, DISK_SECTORS));
+            disks.add(sd.add("8:" + i, new FaultyDisk(new MemoryDisk("disk" + i, DISK_SECTORS))));
         }
-        DeviceProvider sd = (word, cwd, readOnly) -> {
-            if (!word.startsWith("8:")) {
-                return null;
-            }
-            int minor = Integer.parseInt(word.substring(2));
-            return minor < DISKS ? held(disks.get(minor), minor) : null;
-        };
         TargetRegistry registry = new TargetRegistry();
-        for (TargetType t : BuiltinTargets.registry().all()) {
+        for (TargetType builtin : BuiltinTargets.registry().all()) {
+            TargetType t = override(builtin);
             registry.register(new TargetType(t.name(), t.version(), t.features(),
                     args -> new Checked(t.constructor().create(args), args.lengthSectors(), t.name())));
         }
-        ns = new DeviceNamespace(registry, new BackingFiles(), sd);
+        ns = new DeviceNamespace(registry, new BackingFiles(), checks.wrapping(sd));
     }
 
     String table() {
@@ -173,18 +189,21 @@ abstract class TargetContractTest {
             assertThat(s).isEqualTo(BlkStatus.OK);
             assertThat(Arrays.equals(back, model)).as("device content equals what was written").isTrue();
         }
-        assertThat(violations).isEmpty();
-        for (RecordingDisk d : disks) {
-            assertThat(d.outOfRange).as(d.name()).isEmpty();
-        }
+        assertThat(violations).isEmpty(); // bios beyond a disk's end fail the test in the checking wrapper
     }
 
     @Test
     void aFlushReachesEveryDeviceTheTargetNames() throws Exception {
         MappedDevice md = ns.createWithTable("v", null, false, table(), dir);
         assertThat(new Bio(Op.FLUSH, 0, md, 0, 0, null, null).submitAndWait()).isEqualTo(BlkStatus.OK);
-        for (RecordingDisk d : named(md.liveTable())) {
-            assertThat(d.flushes).as("flushes reaching " + d.name()).isPositive();
+        List<FaultyDisk> named = named(md.liveTable());
+        List<FaultyDisk> flushed = flushedDisks() == null ? named : flushedDisks().stream().map(disks::get).toList();
+        for (FaultyDisk d : named) {
+            if (flushed.contains(d)) {
+                assertThat(d.submits(Op.FLUSH)).as("flushes reaching " + d.name()).isPositive();
+            } else {
+                assertThat(d.submits(Op.FLUSH)).as("flushes reaching " + d.name()).isZero();
+            }
         }
     }
 
@@ -194,12 +213,15 @@ abstract class TargetContractTest {
         int size = (int) md.sizeSectors();
         assertThat(write(md, 0, new byte[size * 512])).isIn(BlkStatus.OK, BlkStatus.IOERR);
         List<long[]> areas = new ArrayList<>(); // disk index, start, length
-        visit(md.liveTable(), (dev, start, len) -> areas.add(new long[] {disks.indexOf(dev.device()), start, len}));
-        for (RecordingDisk d : disks) {
-            for (long[] w : d.writes) {
-                boolean covered = areas.stream().anyMatch(a -> a[0] == disks.indexOf(d) && a[1] <= w[0]
-                        && w[0] + w[1] <= a[1] + a[2]);
-                assertThat(covered).as(d.name() + " write " + w[0] + "+" + w[1] + " inside a visited area").isTrue();
+        visit(md.liveTable(), (dev, start, len) -> areas.add(new long[] {disks.indexOf(disk(dev)), start, len}));
+        for (FaultyDisk d : disks) {
+            for (FaultyDisk.Seen w : d.seen()) {
+                if (w.op() == Op.FLUSH || w.op() == Op.READ) {
+                    continue;
+                }
+                boolean covered = areas.stream().anyMatch(a -> a[0] == disks.indexOf(d) && a[1] <= w.sector()
+                        && w.sector() + w.sectors() <= a[1] + a[2]);
+                assertThat(covered).as(d.name() + " write " + w + " inside a visited area").isTrue();
             }
         }
     }
@@ -220,14 +242,20 @@ abstract class TargetContractTest {
         return out;
     }
 
-    private List<RecordingDisk> named(Table t) throws DmException {
-        List<RecordingDisk> out = new ArrayList<>();
+    private List<FaultyDisk> named(Table t) throws DmException {
+        List<FaultyDisk> out = new ArrayList<>();
         visit(t, (dev, start, len) -> {
-            if (dev.device() instanceof RecordingDisk d && !out.contains(d)) {
+            FaultyDisk d = disk(dev);
+            if (d != null && !out.contains(d)) {
                 out.add(d);
             }
         });
         return out;
+    }
+
+    /** The test disk behind a device a table holds (through its checking wrapper), or null. */
+    private static FaultyDisk disk(DmDev dev) {
+        return dev.device() instanceof CheckingDevice c && c.inner() instanceof FaultyDisk d ? d : null;
     }
 
     private static void visit(Table t, DeviceVisitor v) throws DmException {
@@ -238,69 +266,6 @@ abstract class TargetContractTest {
 
     static BlkStatus write(BlockDevice dev, long sector, byte[] data) {
         return new Bio(Op.WRITE, 0, dev, sector, data.length / 512, ByteBuffer.wrap(data), null).submitAndWait();
-    }
-
-    private static HeldDevice held(BlockDevice d, int minor) {
-        return new HeldDevice() {
-            @Override
-            public BlockDevice device() {
-                return d;
-            }
-
-            @Override
-            public int major() {
-                return 8;
-            }
-
-            @Override
-            public int minor() {
-                return minor;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-    }
-
-    /** A memory disk that records flushes and written ranges, and any bio beyond its end. */
-    static final class RecordingDisk implements BlockDevice {
-        final MemoryDevice memory;
-        final List<long[]> writes = new CopyOnWriteArrayList<>();
-        final List<String> outOfRange = new CopyOnWriteArrayList<>();
-        volatile int flushes;
-
-        RecordingDisk(String name, long sectors) {
-            memory = new MemoryDevice(name, sectors);
-        }
-
-        @Override
-        public String name() {
-            return memory.name();
-        }
-
-        @Override
-        public long sizeSectors() {
-            return memory.sizeSectors();
-        }
-
-        @Override
-        public boolean readOnly() {
-            return false;
-        }
-
-        @Override
-        public void submitBio(Bio bio) {
-            if (bio.endSector() > sizeSectors()) {
-                outOfRange.add(bio.toString());
-            }
-            switch (bio.op()) {
-                case FLUSH -> flushes++;
-                case WRITE, WRITE_ZEROES, DISCARD -> writes.add(new long[] {bio.sector(), bio.sectors()});
-                default -> { }
-            }
-            memory.submitBio(bio);
-        }
     }
 
     /** Passes everything to the target under test, recording a clone that crosses its end or its max io length. */
