@@ -53,7 +53,22 @@ final class BlockCrashWorkload {
 
     /** One workload + replay; about 0.28 crash points per write (20% FUA, a FLUSH every 12 writes). */
     private void round(int round, long points, AtomicLong seqs) throws Exception {
-        long writes = Math.min(20_000, points * 4 + 100);
+        long points0 = report.points();
+        int v0 = report.violations();
+        Recorded r = record(round, Math.min(20_000, points * 4 + 100), seqs);
+        check(r);
+        report.line(String.format("block workload, round %d: %d writes acknowledged (%d with FUA, %d FLUSHes),"
+                        + " %d crash points, %d violations", round + 1, r.workload().acknowledged(),
+                r.workload().fuaWrites().size(), r.workload().flushes().size(), report.points() - points0,
+                report.violations() - v0));
+    }
+
+    /** What a workload run left to check: its log, what it did, and the volume's bytes at the end. */
+    record Recorded(Path log, WriteLedger ledger, BlockWorkload workload, byte[] finalImage) {
+    }
+
+    /** Runs the workload through log-writes (over a striped volume) and tears the devices down. */
+    Recorded record(int round, long writes, AtomicLong seqs) throws Exception {
         long sectors = BLOCKS * (BlockPattern.BLOCK_BYTES / 512L);
         Path d0 = sized("block-d0.img", sectors * 256);
         Path d1 = sized("block-d1.img", sectors * 256);
@@ -64,7 +79,6 @@ final class BlockCrashWorkload {
         ns.createWithTable("crash-log", null, false, "0 " + sectors + " log-writes crash-data " + log, dir);
         WriteLedger ledger = new WriteLedger(BLOCKS);
         BlockWorkload w = new BlockWorkload(ledger, new BlockWorkload.Options(CONNECTIONS, 8, 0.2, 12), seqs);
-        byte[] finalImage;
         try {
             List<NbdClient> clients = new ArrayList<>();
             try {
@@ -76,7 +90,7 @@ final class BlockCrashWorkload {
                 if (clients.get(0).flush().join() != 0) { // writes left unflushed would never reach the log
                     throw new IOException("final FLUSH failed");
                 }
-                finalImage = clients.get(0).read(0, BLOCKS * BlockPattern.BLOCK_BYTES);
+                return new Recorded(log, ledger, w, clients.get(0).read(0, BLOCKS * BlockPattern.BLOCK_BYTES));
             } finally {
                 clients.forEach(NbdClient::close);
             }
@@ -84,12 +98,12 @@ final class BlockCrashWorkload {
             removeWhenClosed(ns, "crash-log");
             removeWhenClosed(ns, "crash-data");
         }
-        long points0 = report.points();
-        int v0 = report.violations();
-        check(log, sized("block-replay.img", sectors * 512), ledger.withNothingDurable(), w, finalImage);
-        report.line(String.format("block workload, round %d: %d writes acknowledged (%d with FUA, %d FLUSHes),"
-                        + " %d crash points, %d violations", round + 1, w.acknowledged(), w.fuaWrites().size(),
-                w.flushes().size(), report.points() - points0, report.violations() - v0));
+    }
+
+    /** Replays the log onto a zeroed image and checks it at every FLUSH and FUA record. */
+    void check(Recorded r) throws Exception {
+        check(r.log(), sized("block-replay.img", (long) BLOCKS * BlockPattern.BLOCK_BYTES),
+                r.ledger().withNothingDurable(), r.workload(), r.finalImage());
     }
 
     private void check(Path log, Path image, WriteLedger checker, BlockWorkload w, byte[] finalImage)
