@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * An NBD export mounted as ext4: nbdfuse exposes the export as a file, losetup makes that a block device, mount
- * mounts it. {@link #close} undoes whatever was done, in reverse order, even after a failure half-way.
+ * mounts it. {@link #close} undoes whatever was done, in reverse order, even after a failure half-way; a shutdown
+ * hook does the same if the JVM is stopped (Ctrl-C) while attached.
  */
 final class Ext4Mount implements AutoCloseable {
     private final Path fuseDir;
@@ -16,6 +17,7 @@ final class Ext4Mount implements AutoCloseable {
     private String loop;
     private boolean mounted;
     private String refused;
+    private final Thread onShutdown = new Thread(this::closeQuietly, "crashtest-unmount");
 
     private Ext4Mount(Path fuseDir, Path mountPoint) {
         this.fuseDir = fuseDir;
@@ -25,6 +27,7 @@ final class Ext4Mount implements AutoCloseable {
     static Ext4Mount attach(Path dir, Path nbdSocket, String export) throws IOException, InterruptedException {
         Ext4Mount m = new Ext4Mount(Files.createDirectories(dir.resolve("fuse")),
                 Files.createDirectories(dir.resolve("mnt")));
+        Runtime.getRuntime().addShutdownHook(m.onShutdown);
         try {
             m.nbdfuse = new ProcessBuilder(Sys.which("nbdfuse").toString(), m.fuseDir.resolve("disk").toString(),
                     "nbd+unix:///" + export + "?socket=" + nbdSocket).redirectErrorStream(true)
@@ -65,8 +68,25 @@ final class Ext4Mount implements AutoCloseable {
         return mountPoint;
     }
 
+    private void closeQuietly() {
+        try {
+            undo();
+        } catch (IOException | InterruptedException e) {
+            System.err.println("jdm crashtest: cleaning up " + mountPoint + ": " + e);
+        }
+    }
+
     @Override
     public void close() throws IOException, InterruptedException {
+        try {
+            Runtime.getRuntime().removeShutdownHook(onShutdown);
+        } catch (IllegalStateException shuttingDown) {
+            return; // the hook does it
+        }
+        undo();
+    }
+
+    private synchronized void undo() throws IOException, InterruptedException {
         try {
             if (mounted) {
                 Sys.Result u = Sys.exec(60, "umount", mountPoint.toString());
