@@ -109,6 +109,7 @@ public final class BlockWorkload {
                         BlockPattern.encode(block, seq), fua);
                 sent.add(f.whenComplete((err, ex) -> {
                     if (ex == null && err == 0) {
+                        ledger.acknowledged(b, seq);
                         synchronized (this) {
                             acked++;
                             if (fua) {
@@ -169,6 +170,15 @@ public final class BlockWorkload {
 
     /** Reads every block through a client and checks it against the ledger; returns the problems found. */
     public static List<String> verify(NbdClient client, WriteLedger ledger) throws IOException {
+        return verify(client, ledger, false);
+    }
+
+    /**
+     * As {@link #verify(NbdClient, WriteLedger)}; with everyAcknowledged, also every acknowledged write must be
+     * there (see {@link WriteLedger#checkAcknowledged}).
+     */
+    public static List<String> verify(NbdClient client, WriteLedger ledger, boolean everyAcknowledged)
+            throws IOException {
         List<String> problems = new ArrayList<>();
         int chunkBlocks = 256;
         for (int first = 0; first < ledger.blocks(); first += chunkBlocks) {
@@ -176,6 +186,9 @@ public final class BlockWorkload {
             byte[] data = client.read((long) first * BlockPattern.BLOCK_BYTES, n * BlockPattern.BLOCK_BYTES);
             for (int i = 0; i < n; i++) {
                 String p = ledger.check(first + i, data, i * BlockPattern.BLOCK_BYTES);
+                if (p == null && everyAcknowledged) {
+                    p = ledger.checkAcknowledged(first + i, data, i * BlockPattern.BLOCK_BYTES);
+                }
                 if (p != null) {
                     problems.add(p);
                 }

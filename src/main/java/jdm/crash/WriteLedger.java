@@ -14,9 +14,11 @@ import java.util.Set;
 public final class WriteLedger {
     private final List<Set<Long>> written = new ArrayList<>();
     private final long[] durable;
+    private final long[] acknowledged;
 
     public WriteLedger(int blocks) {
         durable = new long[blocks];
+        acknowledged = new long[blocks];
         for (int i = 0; i < blocks; i++) {
             written.add(new HashSet<>());
         }
@@ -40,6 +42,11 @@ public final class WriteLedger {
         written.get(block).add(seq);
     }
 
+    /** Called when the write was acknowledged (with or without FUA). */
+    public synchronized void acknowledged(int block, long seq) {
+        acknowledged[block] = Math.max(acknowledged[block], seq);
+    }
+
     public synchronized void durable(int block, long seq) {
         durable[block] = Math.max(durable[block], seq);
     }
@@ -51,6 +58,17 @@ public final class WriteLedger {
             written.get(block).add(seq);
         }
         durable[block] = seq;
+        acknowledged[block] = seq;
+    }
+
+    /**
+     * The stricter check for a process crash over file-backed devices, where the kernel's page cache keeps every
+     * write the server made: the last acknowledged write (durable or not) or a later one must be there.
+     */
+    public synchronized String checkAcknowledged(int block, byte[] data, int offset) {
+        long seq = BlockPattern.decode(block, data, offset);
+        return seq >= 0 && seq < acknowledged[block] ? "block " + block + " lost acknowledged write "
+                + acknowledged[block] + " (reads " + (seq == 0 ? "zeroes" : "older write " + seq) + ")" : null;
     }
 
     /**

@@ -37,4 +37,17 @@ class WriteLedgerTest {
         l.settle(0, 9);
         assertThat(l.check(0, bytes(0, 5), 0)).isEqualTo("block 0 holds write 5, which was never sent to it");
     }
+
+    @Test
+    void afterAProcessCrashEvenAWriteAcknowledgedWithoutFuaMustBeThere() {
+        WriteLedger l = new WriteLedger(1);
+        l.sent(0, 4);
+        l.sent(0, 6);
+        l.acknowledged(0, 4);
+        assertThat(l.checkAcknowledged(0, new byte[4096], 0))
+                .isEqualTo("block 0 lost acknowledged write 4 (reads zeroes)");
+        assertThat(l.check(0, new byte[4096], 0)).as("a power cut may lose it").isNull();
+        assertThat(l.checkAcknowledged(0, bytes(0, 4), 0)).isNull();
+        assertThat(l.checkAcknowledged(0, bytes(0, 6), 0)).isNull();
+    }
 }
