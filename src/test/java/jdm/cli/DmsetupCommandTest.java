@@ -170,6 +170,7 @@ class DmsetupCommandTest {
         // Linux 6.1 prints the newest registration first: "zero v1.1.0, striped v1.6.0, linear v1.4.0, error v1.5.0"
         // (the versions are the targets' own, from jdm.dm.targets)
         assertThat(ok("targets").out()).isEqualTo("""
+                log-writes       v1.1.0
                 dust             v1.0.0
                 flakey           v1.5.0
                 delay            v1.3.0
