@@ -22,8 +22,9 @@ import jdm.logwrites.LogReplay;
  * every replay starts), then served through {@code log-writes}, attached with nbdfuse + losetup, mounted, and
  * given a file-creating, appending, renaming, deleting and fsync-ing workload; unmounted and detached, the log is
  * replayed to every FLUSH/FUA record, and there a copy of the image has its journal recovered (as a mount would,
- * {@code e2fsck -E journal_only}) and must then pass {@code e2fsck -fn} clean. Rounds repeat, each on a fresh
- * file system, until enough crash points were checked.
+ * {@code e2fsck -E journal_only}) and must then pass {@code e2fsck -fn} clean; the whole log must rebuild the
+ * volume byte for byte (the unmount flushed everything). Rounds repeat, each on a fresh file system, until enough
+ * crash points were checked.
  */
 final class Ext4CrashWorkload {
     static final String NAME = "ext4";
@@ -96,6 +97,10 @@ final class Ext4CrashWorkload {
                     checkPoint(base, check, e);
                 }
             }
+        }
+        long differs = Files.mismatch(base, image); // umount flushed everything: the log must rebuild the volume
+        if (differs != -1) {
+            report.violation(NAME, "the fully replayed log differs from the volume at byte " + differs);
         }
         report.line(String.format("ext4 workload, round %d: %d file operations (%d fsyncs), %d crash points,"
                 + " %d violations", round + 1, OPS, fsyncs, report.points() - p0, report.violations() - v0));
