@@ -3,7 +3,10 @@ package jdm.crash;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** "jdm crashtest": runs workloads through log-writes and checks a replay at every flush/FUA point. */
 @Command(name = "crashtest", mixinStandardHelpOptions = true,
@@ -28,8 +31,14 @@ public final class CrashTestCommand implements Callable<Integer> {
             + " temporary directory, deleted afterwards).")
     Path dir;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+        if (points < 1) {
+            throw new ParameterException(spec.commandLine(), "--points must be at least 1, not " + points);
+        }
         long s = seed != null ? seed : System.nanoTime();
         var console = System.console();
         CrashReport report = new CrashReport(System.out, console != null && console.isTerminal(), points);

@@ -78,4 +78,13 @@ class CrashTestCommandTest {
         p.line(p.summary());
         assertThat(pipe.toString(StandardCharsets.UTF_8)).isEqualTo("1 crash points checked, 0 violations\n");
     }
+
+    @Test
+    void fewerThanOneCrashPointIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        var cl = Main.commandLine();
+        cl.setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+        assertThat(cl.execute("crashtest", "--points", "0")).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("--points must be at least 1, not 0\n");
+    }
 }
