@@ -9,11 +9,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import jdm.daemon.Daemon;
 import jdm.dm.DeviceNamespace;
+import jdm.dm.DmException;
 import jdm.logwrites.LogEntry;
 import jdm.logwrites.LogReplay;
 
@@ -22,7 +26,9 @@ import jdm.logwrites.LogReplay;
  * every replay starts), then served through {@code log-writes}, attached with nbdfuse + losetup, mounted, and
  * given a file-creating, appending, renaming, deleting and fsync-ing workload; unmounted and detached, the log is
  * replayed to every FLUSH/FUA record, and there a copy of the image has its journal recovered (as a mount would,
- * {@code e2fsck -E journal_only}) and must then pass {@code e2fsck -fn} clean; the whole log must rebuild the
+ * {@code e2fsck -E journal_only}) and must then pass {@code e2fsck -fn} clean, and every file fsync'd before the
+ * last mark the replay passed (a mark is logged after each operation) must read back, with debugfs, exactly as
+ * written; the whole log must rebuild the
  * volume byte for byte (the unmount flushed everything). Rounds repeat, each on a fresh file system, until enough
  * crash points were checked.
  */
@@ -30,11 +36,13 @@ final class Ext4CrashWorkload {
     static final String NAME = "ext4";
     private static final long IMAGE_BYTES = 32L << 20;
     private static final int OPS = 40; // about 2 crash points each
+    private static final String MARK = "crashtest-";
 
     private final Daemon daemon;
     private final Path dir;
     private final CrashReport report;
     private final long seed;
+    private long filesChecked;
 
     Ext4CrashWorkload(Daemon daemon, Path dir, CrashReport report, long seed) {
         this.daemon = daemon;
@@ -78,23 +86,30 @@ final class Ext4CrashWorkload {
         ns.createWithTable("crash-ext4", null, false,
                 "0 " + IMAGE_BYTES / 512 + " log-writes " + image + " " + log, dir);
         int fsyncs;
+        List<Map<String, byte[]>> durable = new ArrayList<>();
         try (Ext4Mount m = Ext4Mount.attach(dir, dir.resolve("nbd.sock"), "crash-ext4")) {
             if (m.refused() != null) {
                 report.line("ext4 workload skipped: the machine does not allow the mount (" + m.refused() + ")");
                 return false;
             }
-            fsyncs = fileWorkload(m.mountPoint(), new SplittableRandom(seed + round));
+            fsyncs = fileWorkload(m.mountPoint(), new SplittableRandom(seed + round), durable,
+                    label -> mark(ns, label));
         } finally {
             BlockCrashWorkload.removeWhenClosed(ns, "crash-ext4");
         }
         long p0 = report.points();
         int v0 = report.violations();
+        long files0 = filesChecked;
         Path check = dir.resolve("ext4-check.img");
+        Map<String, byte[]> mustHold = Map.of();
         try (LogReplay replay = LogReplay.open(log, base)) {
             for (LogEntry e : replay.reader()) {
                 replay.apply(e);
+                if (e.mark() && e.label().startsWith(MARK)) {
+                    mustHold = settled(durable, Integer.parseInt(e.label().substring(MARK.length())));
+                }
                 if (e.flush() || e.fua()) {
-                    checkPoint(base, check, e);
+                    checkPoint(base, check, e, mustHold);
                 }
             }
         }
@@ -102,12 +117,41 @@ final class Ext4CrashWorkload {
         if (differs != -1) {
             report.violation(NAME, "the fully replayed log differs from the volume at byte " + differs);
         }
-        report.line(String.format("ext4 workload, round %d: %d file operations (%d fsyncs), %d crash points,"
-                + " %d violations", round + 1, OPS, fsyncs, report.points() - p0, report.violations() - v0));
+        report.line(String.format("ext4 workload, round %d: %d file operations (%d fsyncs), %d crash points (%d"
+                        + " fsync'd files read back), %d violations", round + 1, OPS, fsyncs, report.points() - p0,
+                filesChecked - files0, report.violations() - v0));
         return true;
     }
 
-    private void checkPoint(Path replayed, Path check, LogEntry e) throws IOException, InterruptedException {
+    /**
+     * What must hold between mark k and mark k+1: the files of mark k that operation k+1 leaves alone (that one may
+     * be anywhere between its before and after, as its writes reach the log).
+     */
+    private static Map<String, byte[]> settled(List<Map<String, byte[]>> durable, int k) {
+        if (k + 1 >= durable.size()) {
+            return durable.get(k);
+        }
+        Map<String, byte[]> next = durable.get(k + 1);
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        durable.get(k).forEach((name, content) -> {
+            if (Arrays.equals(content, next.get(name))) {
+                out.put(name, content);
+            }
+        });
+        return out;
+    }
+
+    /** Logs a mark on the log-writes device (what "dmsetup message crash-ext4 0 mark LABEL" does). */
+    private static void mark(DeviceNamespace ns, String label) {
+        try {
+            ns.get("crash-ext4").liveTable().entry(0).target().message(new String[] {"mark", label});
+        } catch (DmException e) {
+            throw new IllegalStateException("mark " + label + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkPoint(Path replayed, Path check, LogEntry e, Map<String, byte[]> mustHold)
+            throws IOException, InterruptedException {
         Files.copy(replayed, check, StandardCopyOption.REPLACE_EXISTING);
         Sys.Result recover = Sys.exec(60, "e2fsck", "-y", "-E", "journal_only", check.toString());
         Sys.Result fsck = recover.status() > 1 ? recover : Sys.exec(60, "e2fsck", "-fn", check.toString());
@@ -115,8 +159,34 @@ final class Ext4CrashWorkload {
             report.violation(NAME, "at log entry " + e.index() + " (" + (e.flush() ? "FLUSH" : "FUA") + "): e2fsck "
                     + (fsck == recover ? "-E journal_only" : "-fn") + " exit " + fsck.status() + ": "
                     + firstProblem(fsck.output()));
+        } else if (!mustHold.isEmpty()) {
+            checkFiles(check, e, mustHold);
         }
         report.point(NAME);
+    }
+
+    /** Every file fsync'd before the last mark the replay passed holds what was written, read back with debugfs. */
+    private void checkFiles(Path check, LogEntry e, Map<String, byte[]> mustHold)
+            throws IOException, InterruptedException {
+        Path out = Files.createDirectories(dir.resolve("ext4-files"));
+        List<String> names = new ArrayList<>(mustHold.keySet());
+        StringBuilder cmds = new StringBuilder();
+        for (int i = 0; i < names.size(); i++) {
+            Files.deleteIfExists(out.resolve("f" + i));
+            cmds.append("dump ").append(names.get(i)).append(' ').append(out.resolve("f" + i)).append('\n');
+        }
+        Path cmdFile = Files.writeString(dir.resolve("ext4-debugfs.cmds"), cmds);
+        Sys.exec(60, "debugfs", "-f", cmdFile.toString(), check.toString());
+        filesChecked += names.size();
+        for (int i = 0; i < names.size(); i++) {
+            Path got = out.resolve("f" + i);
+            String what = !Files.exists(got) ? "is missing"
+                    : Arrays.equals(Files.readAllBytes(got), mustHold.get(names.get(i))) ? null
+                    : "holds other bytes (" + Files.size(got) + " of " + mustHold.get(names.get(i)).length + ")";
+            if (what != null) {
+                report.violation(NAME, "at log entry " + e.index() + ": fsync'd file " + names.get(i) + " " + what);
+            }
+        }
     }
 
     private static String firstProblem(String out) {
@@ -124,47 +194,68 @@ final class Ext4CrashWorkload {
                 .limit(3).reduce((a, b) -> a + " / " + b).orElse(out.strip());
     }
 
-    /** Creates, appends to, renames and deletes files, fsync-ing files and directories; returns the fsyncs made. */
-    private static int fileWorkload(Path mnt, SplittableRandom rnd) throws IOException {
-        List<Path> files = new ArrayList<>();
+    /**
+     * Creates, appends to, renames and deletes files, fsync-ing files and directories; returns the fsyncs made.
+     * After each operation it logs a mark and adds to {@code durable} what must then survive: every file whose
+     * last change was fsync'd (its data, and its name: ext4's fsync commits the directory entry of a new file with
+     * it, and a rename is followed by an fsync of its directory), with its whole content. A deleted file is just
+     * left out (whether it is still there depends on the directory's fsync).
+     */
+    private static int fileWorkload(Path mnt, SplittableRandom rnd, List<Map<String, byte[]>> durable,
+                                    Consumer<String> mark) throws IOException {
+        Map<Path, byte[]> files = new LinkedHashMap<>();
         Path sub = Files.createDirectories(mnt.resolve("d"));
+        fsyncDir(mnt, true);
         int fsyncs = 0;
         for (int i = 0; i < OPS; i++) {
+            List<Path> names = new ArrayList<>(files.keySet());
             int op = files.isEmpty() ? 0 : rnd.nextInt(10);
             if (op < 5) { // create and fsync
                 Path f = (rnd.nextBoolean() ? mnt : sub).resolve("f" + i);
-                write(f, rnd, 1 + rnd.nextInt(48 * 1024), false);
-                files.add(f);
+                files.put(f, write(f, rnd, 1 + rnd.nextInt(48 * 1024), null));
                 fsyncs += 1 + fsyncDir(f.getParent(), rnd.nextBoolean());
             } else if (op < 7) { // append and fsync
-                write(files.get(rnd.nextInt(files.size())), rnd, 1 + rnd.nextInt(16 * 1024), true);
+                Path f = names.get(rnd.nextInt(names.size()));
+                files.put(f, write(f, rnd, 1 + rnd.nextInt(16 * 1024), files.get(f)));
                 fsyncs++;
             } else if (op < 9) { // rename, fsync the directory
-                int k = rnd.nextInt(files.size());
-                Path to = files.get(k).resolveSibling("r" + i);
-                Files.move(files.get(k), to, StandardCopyOption.ATOMIC_MOVE);
-                files.set(k, to);
+                Path from = names.get(rnd.nextInt(names.size()));
+                Path to = from.resolveSibling("r" + i);
+                Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+                files.put(to, files.remove(from));
                 fsyncs += fsyncDir(to.getParent(), true);
             } else { // delete
-                Path f = files.remove(rnd.nextInt(files.size()));
+                Path f = names.get(rnd.nextInt(names.size()));
+                files.remove(f);
                 Files.delete(f);
                 fsyncs += fsyncDir(f.getParent(), rnd.nextBoolean());
             }
+            Map<String, byte[]> now = new LinkedHashMap<>();
+            files.forEach((f, content) -> now.put("/" + mnt.relativize(f), content));
+            durable.add(now);
+            mark.accept(MARK + (durable.size() - 1));
         }
         return fsyncs;
     }
 
-    private static void write(Path f, SplittableRandom rnd, int bytes, boolean append) throws IOException {
+    /** Writes (appending to {@code before}, or a new file when it is null), fsyncs; returns the whole content. */
+    private static byte[] write(Path f, SplittableRandom rnd, int bytes, byte[] before) throws IOException {
         byte[] b = new byte[bytes];
         rnd.nextBytes(b);
         try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+                before != null ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.wrap(b);
             while (buf.hasRemaining()) {
                 ch.write(buf);
             }
             ch.force(true);
         }
+        if (before == null) {
+            return b;
+        }
+        byte[] all = Arrays.copyOf(before, before.length + b.length);
+        System.arraycopy(b, 0, all, before.length, b.length);
+        return all;
     }
 
     private static int fsyncDir(Path d, boolean really) throws IOException {
