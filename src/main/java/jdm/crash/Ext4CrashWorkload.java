@@ -56,7 +56,7 @@ final class Ext4CrashWorkload {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "it needs root (losetup, mount)";
         }
-        for (String tool : List.of("nbdfuse", "losetup", "mkfs.ext4", "e2fsck", "mount", "umount")) {
+        for (String tool : List.of("nbdfuse", "losetup", "mkfs.ext4", "e2fsck", "debugfs", "mount", "umount")) {
             if (Sys.which(tool) == null) {
                 return tool + " is not installed";
             }
