@@ -185,6 +185,28 @@ class LogWritesTargetTest extends TargetContractTest {
     }
 
     @Test
+    void writeZeroesIsLoggedAsTheWriteOfZerosItStandsFor() throws Exception {
+        MappedDevice md = device();
+        assertThat(write(md, 40, filled(4, 9))).isEqualTo(BlkStatus.OK);
+        assertThat(new Bio(Op.WRITE_ZEROES, Bio.FUA, md, 41, 2, null, null).submitAndWait()).isEqualTo(BlkStatus.OK);
+        ns.remove("lw");
+        List<LogEntry> log = entries(logFile(1));
+        assertThat(log).extracting(e -> e.sector() + "+" + e.nrSectors() + ":" + LogFormat.flagNames(e.flags()))
+                .containsExactly("41+2:FUA", "40+4:", "0+0:MARK");
+        Path replayed = dir.resolve("replayed");
+        Files.write(replayed, filled(64, 0x11));
+        LogReplay.replayTo(logFile(1), replayed, LogReplay.Stop.afterEntries(1), e -> { });
+        byte[] b = Files.readAllBytes(replayed);
+        assertThat(Arrays.copyOfRange(b, 41 * 512, 43 * 512)).as("the zeros were logged").containsOnly((byte) 0);
+        assertThat(b[40 * 512]).isEqualTo((byte) 0x11);
+        // the kernel's order: the FUA is logged at once, the plain write (never flushed) only at removal, so on a
+        // full replay it lands over the zeros: what a crash test is there to expose
+        LogReplay.replayTo(logFile(1), replayed, LogReplay.Stop.none(), e -> { });
+        b = Files.readAllBytes(replayed);
+        assertThat(Arrays.copyOfRange(b, 40 * 512, 44 * 512)).containsOnly((byte) 9);
+    }
+
+    @Test
     void badMessagesFailWithEinvalAndTheKernelsLogLines() throws Exception {
         List<String> log = new CopyOnWriteArrayList<>();
         ns.setKernelLog(log::add);
