@@ -2,6 +2,7 @@ package jdm;
 
 import jdm.cli.DmesgCommand;
 import jdm.cli.DmsetupCommand;
+import jdm.crash.CrashTestCommand;
 import jdm.daemon.DaemonCommand;
 import jdm.daemon.ServeCommand;
 import jdm.tools.ReplayLogCommand;
@@ -12,7 +13,8 @@ import picocli.CommandLine.Command;
 @Command(name = "jdm", mixinStandardHelpOptions = true, version = "jdm 0.1.0",
         description = "User-space device-mapper served over NBD.",
         subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class, DmesgCommand.class,
-                ReplayLogCommand.class})
+                ReplayLogCommand.class,
+                CrashTestCommand.class})
 public final class Main {
     /** The jdm command line; option values may look like options ("dmsetup info -c --sort -name"), as getopt allows. */
     public static CommandLine commandLine() {

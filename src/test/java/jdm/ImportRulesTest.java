@@ -51,6 +51,7 @@ class ImportRulesTest {
                 .layer("cli").definedBy(root + ".cli..")
                 .layer("daemon").definedBy(root + ".daemon..")
                 .layer("tools").definedBy(root + ".tools..")
+                .layer("crash").definedBy(root + ".crash..")
                 .layer("main").definedBy(root)
                 .whereLayer("block").mayNotAccessAnyLayer()
                 .whereLayer("io").mayOnlyAccessLayers("block")
@@ -62,7 +63,9 @@ class ImportRulesTest {
                 .whereLayer("cli").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
                 .whereLayer("daemon").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
                 .whereLayer("tools").mayOnlyAccessLayers("block", "logwrites")
-                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon", "tools");
+                .whereLayer("crash").mayOnlyAccessLayers("block", "io", "logwrites", "dm", "md", "nbd", "control",
+                        "daemon")
+                .whereLayer("main").mayOnlyAccessLayers("cli", "daemon", "tools", "crash");
     }
 
     /** The block interfaces (Bio, BlockDevice, ...) never name a device implementation. */
