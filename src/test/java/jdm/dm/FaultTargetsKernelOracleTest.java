@@ -275,7 +275,7 @@ class FaultTargetsKernelOracleTest {
     @Test
     void dustMatchesLinux612WhereTheKernelHasIt() throws Exception {
         Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed");
-        try (Stream<Path> configs = Files.list(Path.of("/boot"))) {
+        try (Stream<Path> configs = Files.isDirectory(Path.of("/boot")) ? Files.list(Path.of("/boot")) : Stream.of()) {
             List<Path> c612 = configs.filter(p -> p.getFileName().toString().startsWith("config-6.12")).toList();
             for (Path c : c612) {
                 Assumptions.assumeFalse(Files.readString(c).contains("# CONFIG_DM_DUST is not set"),
@@ -287,7 +287,7 @@ class FaultTargetsKernelOracleTest {
         Path kimg = image(kdir, "a.img");
         Path in = Files.write(kdir.resolve("blk"), block());
         String sh = """
-                dmsetup create u --table "0 4096 dust /dev/vda 0 512"
+                dmsetup create u --table "0 4096 dust /dev/vda 0 512" || { dmesg | grep -q 'dust: unknown target type' && echo NO-DUST; }
                 dmsetup table u; dmsetup status u
                 dmsetup message u 0 addbadblock 60
                 dmsetup message u 0 addbadblock 8 1
@@ -305,6 +305,7 @@ class FaultTargetsKernelOracleTest {
                 echo done
                 """;
         String out = kernel("6.12", Files.writeString(kdir.resolve("dust.sh"), sh), in, kimg);
+        Assumptions.assumeFalse(out.contains("NO-DUST"), "the oracle's 6.12 kernel has no dm-dust");
         assertThat(out).contains("u: 0 4096 dust 254:0 0 512", "countbadblocks: 2 badblock(s) found", "60\n",
                 "dust_query_block: block 60 found in badblocklist", "r60 rc=1", "w8 rc=1", "w8 rc=0",
                 "device-mapper: dust: block 8 removed from badblocklist by write", "done");
