@@ -40,27 +40,7 @@ public final class DeviceChecks implements AfterEachCallback {
             synchronized (wrappers) {
                 checked = wrappers.computeIfAbsent(held.device(), this::wrap);
             }
-            return new HeldDevice() {
-                @Override
-                public BlockDevice device() {
-                    return checked;
-                }
-
-                @Override
-                public int major() {
-                    return held.major();
-                }
-
-                @Override
-                public int minor() {
-                    return held.minor();
-                }
-
-                @Override
-                public void close() {
-                    held.close();
-                }
-            };
+            return HeldDevice.of(checked, held.major(), held.minor(), held::close);
         };
     }
 

@@ -35,25 +35,6 @@ public final class TestDisks implements DeviceProvider {
         int colon = word.indexOf(':');
         int major = Integer.parseInt(word.substring(0, colon));
         int minor = Integer.parseInt(word.substring(colon + 1));
-        return new HeldDevice() {
-            @Override
-            public BlockDevice device() {
-                return dev;
-            }
-
-            @Override
-            public int major() {
-                return major;
-            }
-
-            @Override
-            public int minor() {
-                return minor;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return HeldDevice.of(dev, major, minor, () -> { });
     }
 }

@@ -11,7 +11,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import jdm.block.BlockDevice;
 import jdm.block.DeviceException;
 import jdm.block.NumberedFiles;
 import jdm.block.Errno;
@@ -42,34 +41,11 @@ public final class BackingFiles implements NumberedFiles {
 
         HeldDevice hold() {
             holders++;
-            return new HeldDevice() {
-                private boolean closed;
-
-                @Override
-                public BlockDevice device() {
-                    return device;
+            return HeldDevice.of(device, MAJOR, minor, () -> {
+                synchronized (lock) {
+                    release(Ref.this);
                 }
-
-                @Override
-                public int major() {
-                    return MAJOR;
-                }
-
-                @Override
-                public int minor() {
-                    return minor;
-                }
-
-                @Override
-                public void close() {
-                    synchronized (lock) {
-                        if (!closed) {
-                            closed = true;
-                            release(Ref.this);
-                        }
-                    }
-                }
-            };
+            });
         }
     }
 

@@ -64,26 +64,7 @@ public final class RamDisks implements DeviceProvider {
                     "no RAM disk " + word + " (" + disks.length + " configured)");
         }
         MemoryDevice d = disks[minor];
-        return new HeldDevice() { // RAM disks live as long as the daemon: a hold counts nothing
-            @Override
-            public BlockDevice device() {
-                return d;
-            }
-
-            @Override
-            public int major() {
-                return MAJOR;
-            }
-
-            @Override
-            public int minor() {
-                return minor;
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        return HeldDevice.of(d, MAJOR, minor, () -> { }); // RAM disks live as long as the daemon: a hold counts nothing
     }
 
     private static int parseMinor(String s) {
