@@ -140,11 +140,12 @@ public final class DelayTarget implements Target {
         if (c.delayMillis == 0) {
             return MapResult.REMAPPED;
         }
-        long expires = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(c.delayMillis);
         synchronized (lock) {
             if (!mayDelay) {
                 return MapResult.REMAPPED;
             }
+            // read under the lock, so each class's queue stays in expiry order
+            long expires = nanoClock.getAsLong() + TimeUnit.MILLISECONDS.toNanos(c.delayMillis);
             c.queue.addLast(new Pending(bio, expires, kind));
             queued[kind]++;
             armTimer(expires);

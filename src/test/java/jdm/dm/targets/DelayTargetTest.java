@@ -2,12 +2,17 @@ package jdm.dm.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
@@ -108,6 +113,14 @@ class DelayTargetTest extends TargetContractTest {
         assertThat(md.liveTable().statusLines(StatusType.INFO)).containsExactly("0 1024 delay 0 0 0");
     }
 
+    /** Every live thread, virtual ones included: counted in a JSON thread dump (HotSpotDiagnosticMXBean). */
+    long liveThreadsIncludingVirtual() throws Exception {
+        Path dump = dir.resolve("threads-" + System.nanoTime() + ".json");
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                .dumpThreads(dump.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+        return Pattern.compile("\"tid\"").matcher(Files.readString(dump)).results().count();
+    }
+
     @Test
     void tenThousandDelayedBiosWaitOnAFewThreadsAnotherDeviceGoesOnAndSuspendSendsThemDown() throws Exception {
         MappedDevice slow = ns.createWithTable("slow", null, false, "0 4096 delay 8:0 0 0 8:0 0 60000", dir);
@@ -128,8 +141,10 @@ class DelayTargetTest extends TargetContractTest {
         }
         assertThat(slow.liveTable().statusLines(StatusType.INFO)).containsExactly("0 4096 delay 0 10000 0");
         // at most the shared timer thread is new (virtual threads start only to send an expired batch down)
-        assertThat(Thread.getAllStackTraces().size()).as("live threads with 10,000 bios waiting")
+        assertThat(Thread.getAllStackTraces().size()).as("live platform threads with 10,000 bios waiting")
                 .isLessThanOrEqualTo(threadsBefore + 3);
+        assertThat(liveThreadsIncludingVirtual()).as("live threads, virtual ones included, with 10,000 bios waiting")
+                .isLessThan(threadsBefore + 50);
         // the other device is not held up by the queue
         byte[] a = FlakeyTargetTest.pattern(8, 1);
         assertThat(SyncIo.write(fast, 0, a)).isEqualTo(BlkStatus.OK);
