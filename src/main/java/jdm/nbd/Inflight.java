@@ -9,6 +9,13 @@ import java.util.concurrent.locks.LockSupport;
  * before it reads each request, waiting while the connection is over its limits (so a client cannot make the server
  * buffer without bound), and waits for zero before releasing the export. Completions release slots from any thread.
  * Only the reader ever waits, so a single parked-thread field is enough and completions stay lock-free.
+ *
+ * <p>Waiting is a Dekker handshake: the waiter publishes itself, then re-checks its condition; a release changes
+ * the counts, then reads the waiter. With both sides volatile, either the waiter's re-check sees the release or the
+ * release sees the waiter and unparks it. The condition itself is what gets re-checked, never a snapshot taken
+ * before publishing: a release between the first check and the snapshot would otherwise go unseen, and a waiter
+ * could park with nothing left in flight to wake it. Stray permits (a virtual thread's socket I/O also parks and
+ * unparks it) only cause a spurious return, after which the loop re-checks.
  */
 final class Inflight {
     private final int maxRequests;
@@ -24,15 +31,23 @@ final class Inflight {
 
     /** Takes a slot for a request holding n payload bytes; one request is always let through, whatever its size. */
     void acquire(long n) {
-        while (true) {
-            int r = requests.get();
-            if (r == 0 || (r < maxRequests && bytes.get() + n <= maxBytes)) {
-                break;
+        if (!fits(n)) {
+            waiter = Thread.currentThread();
+            try {
+                while (!fits(n)) {
+                    LockSupport.park(this);
+                }
+            } finally {
+                waiter = null;
             }
-            await();
         }
         requests.incrementAndGet();
         bytes.addAndGet(n);
+    }
+
+    private boolean fits(long n) {
+        int r = requests.get();
+        return r == 0 || (r < maxRequests && bytes.get() + n <= maxBytes);
     }
 
     void release(long n) {
@@ -48,19 +63,18 @@ final class Inflight {
         return requests.get();
     }
 
-    /** Waits until every request has been released. */
-    void awaitIdle() {
-        while (requests.get() != 0) {
-            await();
-        }
+    long bytes() {
+        return bytes.get();
     }
 
-    /** Parks until some release; re-checking after publishing the waiter makes a lost wake-up impossible. */
-    private void await() {
-        int before = requests.get();
+    /** Waits until every request has been released. */
+    void awaitIdle() {
+        if (requests.get() == 0) {
+            return;
+        }
         waiter = Thread.currentThread();
         try {
-            if (requests.get() == before) {
+            while (requests.get() != 0) {
                 LockSupport.park(this);
             }
         } finally {
