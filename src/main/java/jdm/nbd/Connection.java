@@ -42,19 +42,22 @@ final class Connection implements Runnable {
     @Override
     public void run() {
         Export export = null;
-        SocketInput in = new SocketInput(channel, pool.take(READ_AHEAD));
+        SocketInput in = null;
         try {
+            in = new SocketInput(channel, pool.take(READ_AHEAD));
             export = Handshake.negotiate(in, channel, exports);
             if (export != null) {
                 new Transmission(this, in, export, ExportInfo.of(export)).run();
             }
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // e.g. out of memory: still release everything below
             LOG.log(Level.WARNING, "connection failed", e);
         } finally {
             inflight.awaitIdle(); // every submitted request has replied (or found the socket gone)
-            pool.give(in.buffer());
+            if (in != null) {
+                pool.give(in.buffer());
+            }
             if (export != null) {
                 try {
                     export.close();

@@ -175,7 +175,7 @@ final class Handshake {
             reply(option, REP_ERR_UNKNOWN, e.getMessage());
             return null;
         }
-        boolean ok = false;
+        boolean open = true;
         try {
             ExportInfo info = ExportInfo.of(export);
             // NBD_INFO_EXPORT is mandatory before ACK, whether asked for or not (qemu does not ask).
@@ -194,11 +194,19 @@ final class Handshake {
             // Always sent: requests must be aligned to the minimum block, stricter than the default of 1.
             info(option, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(info.minBlock())
                     .putInt(info.preferredBlock()).putInt(info.maxPayload()).flip());
+            if (option == OPT_INFO) {
+                // Released before the ACK: a client that has its answer finds the export closed already.
+                open = false;
+                export.close();
+            }
             ack(option);
-            ok = option == OPT_GO;
-            return ok ? export : null;
+            if (option == OPT_GO) {
+                open = false;
+                return export;
+            }
+            return null;
         } finally {
-            if (!ok) {
+            if (open) {
                 export.close();
             }
         }

@@ -48,6 +48,9 @@ final class Request extends Reply implements Runnable, BioEndIo {
                 buf = conn.pool().take(bytes);
             }
             bio = new Bio(op, flags, device, sector, sectors, buf, this);
+        } catch (OutOfMemoryError e) { // no room for the reply's buffer: fail this read, keep the connection
+            finish(NbdErrno.ENOMEM);
+            return;
         } catch (RuntimeException e) {
             finish(NbdErrno.EIO);
             return;
