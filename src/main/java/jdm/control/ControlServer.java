@@ -36,6 +36,8 @@ public final class ControlServer implements AutoCloseable {
 
     /** Pending connections the kernel queues before connect fails with EAGAIN (capped by net.core.somaxconn). */
     private static final int BACKLOG = 1024;
+    private static final long MIN_BACKOFF_MILLIS = 10;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final Path socketPath;
     private final ServerSocketChannel server;
@@ -116,23 +118,65 @@ public final class ControlServer implements AutoCloseable {
         return socketPath;
     }
 
+    /**
+     * Accepts until closed. Nothing a failed accept throws ends the loop: out of descriptors (EMFILE), memory or
+     * threads, it backs off (doubling up to a second: the listening socket stays readable, so retrying at once would
+     * spin) and serves again once resources free up. Logging is guarded: with no descriptor left it can fail too.
+     */
     private void acceptLoop() {
+        long backoffMillis = 0;
         while (!closing) {
             SocketChannel c;
             try {
                 c = server.accept();
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
-                if (!closing) {
-                    LOG.log(System.Logger.Level.WARNING, "control socket accept failed", e);
+            } catch (Throwable e) {
+                if (closing || !server.isOpen()) {
+                    return;
+                }
+                if (backoffMillis == 0) {
+                    log(System.Logger.Level.WARNING, "control socket accept failed, backing off: " + e);
+                }
+                backoffMillis = Math.clamp(2 * backoffMillis, MIN_BACKOFF_MILLIS, MAX_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException ie) {
+                    return;
                 }
                 continue;
             }
-            clients.add(c);
-            Thread t = Thread.ofVirtual().name("jdm-control-client").unstarted(() -> serve(c));
-            workers.add(t);
-            t.start();
+            if (backoffMillis != 0) {
+                backoffMillis = 0;
+                log(System.Logger.Level.INFO, "control socket accepting again");
+            }
+            try {
+                clients.add(c);
+                Thread t = Thread.ofVirtual().name("jdm-control-client").unstarted(() -> serve(c));
+                workers.add(t);
+                try {
+                    t.start();
+                } catch (Throwable e) {
+                    workers.remove(t);
+                    throw e;
+                }
+            } catch (Throwable e) { // no memory or thread for it: drop this client, keep listening
+                clients.remove(c);
+                try {
+                    c.close();
+                } catch (Throwable ignored) {
+                    // giving up on this client anyway
+                }
+                log(System.Logger.Level.WARNING, "control socket dropped a client: " + e);
+            }
+        }
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        try {
+            LOG.log(level, message);
+        } catch (Throwable ignored) {
+            // out of descriptors or memory: the loop goes on without its message
         }
     }
 

@@ -125,7 +125,12 @@ public final class NbdServer implements AutoCloseable {
         if (closed) {
             c.shutdownInput(); // raced with close(): the connection ends at its first read
         }
-        connectionThreads.newThread(c).start();
+        try {
+            connectionThreads.newThread(c).start();
+        } catch (Throwable e) { // not started: nothing will close it, so it must not be waited for
+            connections.remove(c);
+            throw e;
+        }
     }
 
     /** The bound addresses, in the order the listeners were added (after {@link #start}). */
