@@ -3,6 +3,7 @@ package jdm.daemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import jdm.block.dev.BackingFiles;
 import jdm.block.dev.RamDisks;
@@ -37,10 +38,17 @@ public final class Daemon implements AutoCloseable {
      * kernel's brd module parameters rd_nr and rd_size.
      */
     public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
-                         long ramDiskSizeBytes) {
+                         long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
         /** With brd's default RAM disks: 16 of 4 MiB, sparse (memory is taken only as they are written). */
         public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
             this(nbdSocket, tcpHost, tcpPort, controlSocket, RamDisks.DEFAULT_COUNT, RamDisks.DEFAULT_SIZE_BYTES);
+        }
+
+        /** With the NBD server's default handshake timeout and connection cap. */
+        public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
+                long ramDiskSizeBytes) {
+            this(nbdSocket, tcpHost, tcpPort, controlSocket, ramDisks, ramDiskSizeBytes,
+                    NbdServer.DEFAULT_HANDSHAKE_TIMEOUT, NbdServer.DEFAULT_MAX_CONNECTIONS);
         }
     }
 
@@ -76,7 +84,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
-        NbdServer nbd = new NbdServer(new DmExports(ns));
+        NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
+                .maxConnections(listen.maxConnections());
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
             nbd.listenUnix(listen.nbdSocket());

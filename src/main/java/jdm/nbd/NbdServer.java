@@ -6,14 +6,17 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * An NBD server (NetworkBlockDevice/nbd doc/proto.md, fixed newstyle, simple replies) exporting {@link Exports} on
@@ -35,6 +38,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    /** How long a client may take from connecting to choosing an export (qemu-nbd: 10 s too). */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** Connections served at once; more are closed as soon as accepted. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
     /** How long close() lets in-flight requests finish before cutting connections off. */
     private static final long CLOSE_GRACE_SECONDS = 30;
 
@@ -54,6 +61,11 @@ public final class NbdServer implements AutoCloseable {
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
+    private final AtomicInteger open = new AtomicInteger();
+    private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private ScheduledThreadPoolExecutor timers;
+    private volatile long refused; // connections turned away at the cap (accept threads only)
     private boolean started;
     private volatile boolean closed;
 
@@ -86,6 +98,26 @@ public final class NbdServer implements AutoCloseable {
         return this;
     }
 
+    /** Closes connections that have not chosen an export this long after connecting; zero: no limit. */
+    public synchronized NbdServer handshakeTimeout(Duration timeout) {
+        checkNotStarted();
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative handshake timeout " + timeout);
+        }
+        this.handshakeTimeout = timeout;
+        return this;
+    }
+
+    /** Serves at most n connections at once (handshaking or transmitting); beyond, a new one is closed at once. */
+    public synchronized NbdServer maxConnections(int n) {
+        checkNotStarted();
+        if (n < 1) {
+            throw new IllegalArgumentException("max connections " + n + " is below 1");
+        }
+        this.maxConnections = n;
+        return this;
+    }
+
     /** Binds every listener and starts accepting; if one fails to bind, none is left open. */
     public synchronized NbdServer start() throws IOException {
         checkNotStarted();
@@ -105,6 +137,8 @@ public final class NbdServer implements AutoCloseable {
             throw ex;
         }
         started = true;
+        timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("nbd-timer").daemon().factory());
+        timers.setRemoveOnCancelPolicy(true); // a cancelled handshake timer goes at once, not after 10 s
         for (Listener l : listeners) {
             Thread.ofVirtual().name("nbd-accept").start(() -> l.acceptLoop(this::accepted));
         }
@@ -117,9 +151,27 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private void accepted(SocketChannel ch) {
+    private void accepted(SocketChannel ch) throws IOException {
+        if (open.incrementAndGet() > maxConnections) {
+            open.decrementAndGet();
+            ch.close();
+            if (refused++ % 1000 == 0) {
+                LOG.log(System.Logger.Level.WARNING, "{0} connections open, the most allowed: closing new ones"
+                        + " ({1} so far)", maxConnections, refused);
+            }
+            return;
+        }
         Connection[] self = new Connection[1];
-        Connection c = new Connection(ch, exports, pool, submitter, () -> connections.remove(self[0]));
+        Connection c;
+        try {
+            c = new Connection(ch, exports, pool, submitter, () -> {
+                connections.remove(self[0]);
+                open.decrementAndGet();
+            }, timers, handshakeTimeout.toNanos());
+        } catch (Throwable e) {
+            open.decrementAndGet();
+            throw e;
+        }
         self[0] = c;
         connections.add(c);
         if (closed) {
@@ -129,6 +181,7 @@ public final class NbdServer implements AutoCloseable {
             connectionThreads.newThread(c).start();
         } catch (Throwable e) { // not started: nothing will close it, so it must not be waited for
             connections.remove(c);
+            open.decrementAndGet();
             throw e;
         }
     }
@@ -191,6 +244,9 @@ public final class NbdServer implements AutoCloseable {
                 interrupted = true;
                 c.abort();
             }
+        }
+        if (timers != null) {
+            timers.shutdownNow();
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
