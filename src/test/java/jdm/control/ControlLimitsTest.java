@@ -35,6 +35,20 @@ class ControlLimitsTest {
     }
 
     @Test
+    void anErrorQuotesAHugeNameOnlyInPart() throws Exception {
+        Path sock = dir.resolve("control.sock");
+        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry());
+        try (ControlServer server = ControlServer.start(ns, sock)) {
+            String name = "x".repeat(1 << 20);
+            assertThatThrownBy(() -> new ControlClient(sock).create(name, null, false, "0 8 zero", dir))
+                    .isInstanceOf(ControlException.class)
+                    .hasMessageStartingWith("Invalid device name \"xxx")
+                    .hasMessageEndingWith(" characters)")
+                    .message().hasSizeLessThan(Response.MAX_MESSAGE + 40);
+        }
+    }
+
+    @Test
     void aRequestThatDoesNotArriveInTimeEndsTheConnection() throws Exception {
         Path sock = dir.resolve("control.sock");
         DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry());
