@@ -98,6 +98,11 @@ final class Request extends Reply implements Runnable, BioEndIo {
         if (op == Op.READ && error == NbdErrno.OK) {
             payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure
             conn.backlog().filled(bytes);
+        } else if (buf != null) {
+            // A write's payload is done with once the bio ends: back to the pool now, so that a client slow to
+            // read its replies holds reply headers, not megabytes of written data.
+            conn.pool().give(buf);
+            buf = null;
         }
         conn.send(this);
     }
