@@ -58,6 +58,21 @@ public final class Daemon implements AutoCloseable {
 
     /** Starts with the devices saved in stateDir (null: no state, nothing persisted). */
     public static Daemon start(Listen listen, Path stateDir) throws IOException {
+        return start(listen, stateDir, (Setup<IOException>) ns -> {
+        });
+    }
+
+    /** What to create in the namespace before any client can connect. */
+    public interface Setup<E extends Exception> {
+        void create(DeviceNamespace ns) throws E;
+    }
+
+    /**
+     * As {@link #start(Listen, Path)}, running setup on the namespace before the listeners open, so that the first
+     * client already finds its devices; if setup throws, nothing is left behind.
+     */
+    public static <E extends Exception> Daemon start(Listen listen, Path stateDir, Setup<E> setup)
+            throws IOException, E {
         // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
         DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
                 new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
@@ -73,8 +88,9 @@ public final class Daemon implements AutoCloseable {
             }
         }
         try {
+            setup.create(ns);
             return listen(listen, ns, state);
-        } catch (IOException | RuntimeException e) {
+        } catch (Throwable e) {
             if (state != null) {
                 state.close();
             }

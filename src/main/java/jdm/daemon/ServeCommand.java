@@ -51,16 +51,19 @@ public final class ServeCommand implements Callable<Integer> {
             }
             text = "0 " + DEFAULT_SECTORS + " linear " + img + " 0";
         }
-        Daemon d = Daemon.start(listen.listen(null)).closeOnShutdown();
+        String tableText = text;
+        MappedDevice[] md = new MappedDevice[1];
+        Daemon d;
         try {
-            MappedDevice md = d.namespace().createWithTable(name, uuid, readOnly, text, cwd);
-            System.err.println("jdm: serving " + md.name() + " (" + md.sizeSectors() * 512 + " bytes) on "
-                    + d.nbd().addresses());
+            // The device exists before the socket does: a client that connects at once finds it.
+            d = Daemon.start(listen.listen(null), null,
+                    ns -> md[0] = ns.createWithTable(name, uuid, readOnly, tableText, cwd)).closeOnShutdown();
         } catch (jdm.dm.DmException e) {
             System.err.println("jdm: " + e.getMessage());
-            d.close();
             return 1;
         }
+        System.err.println("jdm: serving " + md[0].name() + " (" + md[0].sizeSectors() * 512 + " bytes) on "
+                + d.nbd().addresses());
         d.awaitStop();
         return 0;
     }
