@@ -34,7 +34,6 @@ final class Listener implements AutoCloseable {
     private final Path unixPath;
     private final Object unixFileKey;
     private final boolean tcp;
-    private volatile int failures; // written by the accept thread only
 
     private Listener(ServerSocketChannel server, Path unixPath, Object unixFileKey, boolean tcp) {
         this.server = server;
@@ -116,7 +115,6 @@ final class Listener implements AutoCloseable {
                 if (backoffMillis == 0) {
                     log(System.Logger.Level.WARNING, "accept failed, backing off: " + e);
                 }
-                failures++;
                 backoffMillis = Math.clamp(2 * backoffMillis, MIN_BACKOFF_MILLIS, MAX_BACKOFF_MILLIS);
                 try {
                     Thread.sleep(backoffMillis);
@@ -152,11 +150,6 @@ final class Listener implements AutoCloseable {
     /** Takes an accepted connection; must not block. */
     interface Handler {
         void accepted(SocketChannel ch) throws IOException;
-    }
-
-    /** Accept failures so far (each one backed off). */
-    int acceptFailures() {
-        return failures;
     }
 
     static {

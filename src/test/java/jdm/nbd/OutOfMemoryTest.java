@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A daemon short of direct memory (a child JVM with -XX:MaxDirectMemorySize=40m) answers a 32 MiB WRITE it cannot
- * buffer with ENOMEM and goes on serving the connection; once the client leaves, the device is not left busy
+ * buffer, and a 32 MiB READ it has no reply buffer for, with ENOMEM and goes on serving the connection; once the client leaves, the device is not left busy
  * (the failed allocation used to keep the in-flight count, so remove failed with EBUSY until a restart).
  */
 @Timeout(120)
@@ -43,6 +43,11 @@ class OutOfMemoryTest {
                 // 1 + 2 + ... + 16 MiB, then 32 MiB beside the 16: more than 40 MiB of direct memory.
                 assertThat(c.write(0, new byte[MAX_PAYLOAD])).isEqualTo(NbdErrno.ENOMEM);
                 assertThat(c.write(0, new byte[4096])).isZero(); // the stream stayed in step
+                // The pool now keeps the 1..16 MiB buffers: a 32 MiB read reply does not fit beside them either.
+                c.request(0, CMD_READ, 9, 0, MAX_PAYLOAD, null);
+                RawClient.Reply r = c.readReply();
+                assertThat(r.handle()).isEqualTo(9);
+                assertThat(r.error()).isEqualTo(NbdErrno.ENOMEM);
                 assertThat(Arrays.equals(c.read(0, 4096), new byte[4096])).isTrue();
             }
             for (int i = 0; ; i++) {
