@@ -8,6 +8,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client connection from accept to close: runs the handshake and then the transmission phase on its own
@@ -26,7 +27,7 @@ final class Connection implements Runnable {
     private final BufferPool pool;
     private final Executor submitter;
     private final Runnable onClosed;
-    private final Inflight inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES);
+    private final Inflight inflight;
     private final SendBacklog backlog = new SendBacklog(MAX_SEND_BACKLOG);
     private final SubmitCost submitCost = new SubmitCost();
     private final ReplySender sender;
@@ -37,10 +38,14 @@ final class Connection implements Runnable {
 
     /**
      * A connection whose handshake must end within handshakeTimeoutNanos (0: no limit; the timer runs on timers),
-     * else it is closed: an idle or trickling client holds a socket, a thread and a read-ahead buffer.
+     * else it is closed: an idle or trickling client holds a socket, a thread and a read-ahead buffer. Its payload
+     * bytes in flight count in serverBytes, which the server's connections keep under maxServerBytes (see
+     * {@link Inflight}).
      */
     Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
-            ScheduledExecutorService timers, long handshakeTimeoutNanos) {
+            ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
+            long maxServerBytes) {
+        this.inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES, serverBytes, maxServerBytes);
         this.channel = channel;
         this.exports = exports;
         this.pool = pool;

@@ -20,13 +20,29 @@ import java.util.concurrent.locks.LockSupport;
 final class Inflight {
     private final int maxRequests;
     private final long maxBytes;
+    private final AtomicLong server;
+    private final long maxServerBytes;
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicLong bytes = new AtomicLong();
     private volatile Thread waiter;
 
+    /** A connection's own gate, with no server-wide limit. */
     Inflight(int maxRequests, long maxBytes) {
+        this(maxRequests, maxBytes, new AtomicLong(), Long.MAX_VALUE);
+    }
+
+    /**
+     * A connection's gate that also keeps the payload bytes {@link #charge charged} by all the server's connections
+     * (serverBytes, shared) under maxServerBytes. Over that, a connection waits for its own requests to finish (its
+     * releases wake it) and goes on with one request in flight: no connection waits for another, so none can be
+     * stuck behind clients that do not read their replies, and payloads still arriving are not counted, so
+     * stalled headers hold nothing.
+     */
+    Inflight(int maxRequests, long maxBytes, AtomicLong serverBytes, long maxServerBytes) {
         this.maxRequests = maxRequests;
         this.maxBytes = maxBytes;
+        this.server = serverBytes;
+        this.maxServerBytes = maxServerBytes;
     }
 
     /** Takes a slot for a request holding n payload bytes; one request is always let through, whatever its size. */
@@ -47,10 +63,26 @@ final class Inflight {
 
     private boolean fits(long n) {
         int r = requests.get();
-        return r == 0 || (r < maxRequests && bytes.get() + n <= maxBytes);
+        return r == 0 || (r < maxRequests && bytes.get() + n <= maxBytes && server.get() + n <= maxServerBytes);
     }
 
+    /** The request that took a slot for n bytes now holds its payload: counted in the server's total. */
+    void charge(long n) {
+        if (n != 0) {
+            server.addAndGet(n);
+        }
+    }
+
+    /** Releases a slot taken for n bytes and {@link #charge charged}. */
     void release(long n) {
+        if (n != 0) {
+            server.addAndGet(-n);
+        }
+        abandon(n);
+    }
+
+    /** Releases a slot taken for n bytes that was never charged (its payload never arrived). */
+    void abandon(long n) {
         bytes.addAndGet(-n);
         requests.decrementAndGet();
         Thread w = waiter;

@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An NBD server (NetworkBlockDevice/nbd doc/proto.md, fixed newstyle, simple replies) exporting {@link Exports} on
@@ -42,6 +43,11 @@ public final class NbdServer implements AutoCloseable {
     public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     /** Connections served at once; more are closed as soon as accepted. */
     public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    /**
+     * READ and WRITE payload bytes in flight on all connections together (each connection has its own 128 MiB);
+     * over it, connections go on with one request in flight each.
+     */
+    public static final long DEFAULT_MAX_INFLIGHT_BYTES = 1L << 30;
     /** How long close() lets in-flight requests finish before cutting connections off. */
     private static final long CLOSE_GRACE_SECONDS = 30;
 
@@ -64,6 +70,8 @@ public final class NbdServer implements AutoCloseable {
     private final AtomicInteger open = new AtomicInteger();
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private long maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
+    private final AtomicLong inflightBytes = new AtomicLong();
     private ScheduledThreadPoolExecutor timers;
     private volatile long refused; // connections turned away at the cap (accept threads only)
     private boolean started;
@@ -118,6 +126,21 @@ public final class NbdServer implements AutoCloseable {
         return this;
     }
 
+    /** Keeps the payload bytes in flight on all connections together under n ({@link #DEFAULT_MAX_INFLIGHT_BYTES}). */
+    public synchronized NbdServer maxInflightBytes(long n) {
+        checkNotStarted();
+        if (n < 1) {
+            throw new IllegalArgumentException("max in-flight bytes " + n + " is below 1");
+        }
+        this.maxInflightBytes = n;
+        return this;
+    }
+
+    /** Payload bytes of the requests in flight on all connections (for tests and monitoring). */
+    long inflightBytes() {
+        return inflightBytes.get();
+    }
+
     /** Binds every listener and starts accepting; if one fails to bind, none is left open. */
     public synchronized NbdServer start() throws IOException {
         checkNotStarted();
@@ -167,7 +190,7 @@ public final class NbdServer implements AutoCloseable {
             c = new Connection(ch, exports, pool, submitter, () -> {
                 connections.remove(self[0]);
                 open.decrementAndGet();
-            }, timers, handshakeTimeout.toNanos());
+            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes);
         } catch (Throwable e) {
             open.decrementAndGet();
             throw e;

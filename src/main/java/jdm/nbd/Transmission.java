@@ -161,11 +161,11 @@ final class Transmission {
             try {
                 buf = readPayload(bytes);
             } catch (Throwable e) { // the slot must not outlive a failed read, whatever failed
-                conn.inflight().release(bytes);
+                conn.inflight().abandon(bytes);
                 throw e;
             }
             if (buf == null) {
-                conn.inflight().release(bytes);
+                conn.inflight().abandon(bytes);
                 replyNow(handle, NbdErrno.ENOMEM);
                 return;
             }
@@ -184,8 +184,18 @@ final class Transmission {
         if ((flags & CMD_FLAG_NO_HOLE) != 0) {
             bioFlags |= Bio.NOUNMAP;
         }
-        Request r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
-                (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        Request r;
+        try {
+            r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
+                    (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        } catch (Throwable e) { // out of heap: nothing may stay held
+            if (buf != null) {
+                conn.pool().give(buf);
+            }
+            conn.inflight().abandon(bytes);
+            throw e;
+        }
+        conn.inflight().charge(bytes); // released with the slot once the reply is sent (Request.sent)
         if (conn.inflight().requests() == 1 && r.typical() && conn.submitCost().cheap()) {
             // Nothing else in flight and the device is quick: another thread would only add a hand-off (and in
             // a VM a cross-CPU wake-up) to the latency, with nothing to overlap. Under load, or when the device
@@ -196,7 +206,7 @@ final class Transmission {
         }
         try {
             conn.submitter().execute(r);
-        } catch (RuntimeException e) { // rejected (out of threads): run it here rather than lose it
+        } catch (RuntimeException | OutOfMemoryError e) { // no thread for it: run it here rather than lose it
             r.run();
         }
     }

@@ -122,6 +122,71 @@ class InflightTest {
     }
 
     @Test
+    void overTheServerTotalAConnectionGoesOnWithOneRequestInFlight() throws Exception {
+        java.util.concurrent.atomic.AtomicLong server = new java.util.concurrent.atomic.AtomicLong();
+        Inflight a = new Inflight(256, 128 << 20, server, 1 << 20);
+        Inflight b = new Inflight(256, 128 << 20, server, 1 << 20);
+        a.acquire(512 << 10);
+        a.charge(512 << 10);
+        a.acquire(512 << 10);
+        a.charge(512 << 10);
+        b.acquire(4096); // nothing of its own in flight: let through, whatever the total
+        b.charge(4096);
+        Thread second = Thread.ofVirtual().start(() -> {
+            b.acquire(4096);
+            b.charge(4096);
+        });
+        assertThat(second.join(java.time.Duration.ofMillis(200))).as("waits: the server is over its total").isFalse();
+        b.release(4096); // its own release wakes it; a's requests may stay
+        assertThat(second.join(java.time.Duration.ofSeconds(10))).isTrue();
+        assertThat(server.get()).isEqualTo((1 << 20) + 4096);
+        b.release(4096);
+        a.release(512 << 10);
+        a.release(512 << 10);
+        assertThat(server.get()).isZero();
+    }
+
+    @Test
+    void connectionsSharingAServerTotalAllKeepGoing() throws Exception {
+        java.util.concurrent.atomic.AtomicLong server = new java.util.concurrent.atomic.AtomicLong();
+        long max = 64 << 10;
+        int iterations = 20_000;
+        Inflight other = new Inflight(8, 1 << 20, server, max);
+        AtomicReference<Throwable> otherFailed = new AtomicReference<>();
+        Thread otherReader = Thread.ofVirtual().start(() -> {
+            try {
+                drive(other, new SplittableRandom(4), iterations, new AtomicInteger());
+            } catch (Throwable t) {
+                otherFailed.set(t);
+            }
+        });
+        Inflight gate = new Inflight(8, 1 << 20, server, max);
+        AtomicInteger done = new AtomicInteger();
+        runReader(done, iterations, () -> {
+            drive(gate, new SplittableRandom(3), iterations, done);
+        }, () -> "acquire with " + gate.requests() + " in flight, server total " + server.get());
+        assertThat(otherReader.join(java.time.Duration.ofSeconds(60))).as("the other reader finished").isTrue();
+        assertThat(otherFailed.get()).isNull();
+        assertThat(server.get()).isZero();
+    }
+
+    /** Acquires and charges like a connection's reader; completers release at random moments. */
+    private void drive(Inflight gate, SplittableRandom rnd, int iterations, AtomicInteger progress) {
+        for (int i = 0; i < iterations; i++) {
+            long n = 512L * (1 + rnd.nextInt(64));
+            gate.acquire(n);
+            gate.charge(n);
+            long seed = rnd.nextLong();
+            completers.execute(() -> {
+                jitter(new SplittableRandom(seed));
+                gate.release(n);
+            });
+            progress.incrementAndGet();
+        }
+        gate.awaitIdle();
+    }
+
+    @Test
     void oneRequestIsLetThroughWhateverItsSize() {
         Inflight gate = new Inflight(4, 1024);
         gate.acquire(1 << 20);

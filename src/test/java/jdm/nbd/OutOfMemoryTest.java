@@ -14,8 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A daemon short of direct memory (a child JVM with -XX:MaxDirectMemorySize=40m) answers a 32 MiB WRITE it cannot
- * buffer, and a 32 MiB READ it has no reply buffer for, with ENOMEM and goes on serving the connection; once the client leaves, the device is not left busy
- * (the failed allocation used to keep the in-flight count, so remove failed with EBUSY until a restart).
+ * buffer, and a 32 MiB READ it has no reply buffer for, with ENOMEM and goes on serving the connection; once the
+ * client leaves, the device is not left busy (the failed allocation used to keep the in-flight count, so remove
+ * failed with EBUSY until a restart).
  */
 @Timeout(120)
 class OutOfMemoryTest {
