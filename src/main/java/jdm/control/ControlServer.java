@@ -15,10 +15,14 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import jdm.dm.DeviceNamespace;
 
 /**
@@ -36,6 +40,10 @@ public final class ControlServer implements AutoCloseable {
 
     /** Pending connections the kernel queues before connect fails with EAGAIN (capped by net.core.somaxconn). */
     private static final int BACKLOG = 1024;
+    /** How long a client may take to send a request: from connecting, or from the last reply. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final long MIN_BACKOFF_MILLIS = 10;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final Path socketPath;
     private final ServerSocketChannel server;
@@ -44,10 +52,16 @@ public final class ControlServer implements AutoCloseable {
     private final Set<Thread> workers = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closing;
+    private final Duration requestTimeout;
+    private final ScheduledThreadPoolExecutor timers;
 
-    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server) {
+    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server, Duration requestTimeout) {
         this.socketPath = socketPath;
         this.server = server;
+        this.requestTimeout = requestTimeout;
+        this.timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("jdm-control-timer").daemon()
+                .factory());
+        timers.setRemoveOnCancelPolicy(true);
         this.ops = new Operations(new KernelLog());
         List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing, ops.log()), ControlServer::registerKernelLog);
         subsystems.forEach(s -> s.register(ops));
@@ -65,6 +79,11 @@ public final class ControlServer implements AutoCloseable {
      * daemon that is gone is replaced; a live daemon on the path, or a path that is not a socket, is an error.
      */
     public static ControlServer start(DeviceNamespace ns, Path unixSocketPath) throws IOException {
+        return start(ns, unixSocketPath, REQUEST_TIMEOUT);
+    }
+
+    /** As {@link #start(DeviceNamespace, Path)}, with another time allowed for each request to arrive. */
+    static ControlServer start(DeviceNamespace ns, Path unixSocketPath, Duration requestTimeout) throws IOException {
         Path path = unixSocketPath.toAbsolutePath();
         removeStaleSocket(path);
         Path parent = path.getParent();
@@ -78,7 +97,7 @@ public final class ControlServer implements AutoCloseable {
             ch.close();
             throw new IOException("cannot listen on " + path + ": " + e.getMessage(), e);
         }
-        ControlServer s = new ControlServer(ns, path, ch);
+        ControlServer s = new ControlServer(ns, path, ch, requestTimeout);
         s.acceptor.start();
         return s;
     }
@@ -116,23 +135,73 @@ public final class ControlServer implements AutoCloseable {
         return socketPath;
     }
 
+    /**
+     * Accepts until closed. Nothing a failed accept throws ends the loop: out of descriptors (EMFILE), memory or
+     * threads, it backs off (doubling up to a second: the listening socket stays readable, so retrying at once would
+     * spin) and serves again once resources free up. Logging is guarded: with no descriptor left it can fail too.
+     */
     private void acceptLoop() {
+        long backoffMillis = 0;
         while (!closing) {
             SocketChannel c;
             try {
                 c = server.accept();
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
-                if (!closing) {
-                    LOG.log(System.Logger.Level.WARNING, "control socket accept failed", e);
+            } catch (Throwable e) {
+                if (closing || !server.isOpen()) {
+                    return;
+                }
+                if (backoffMillis == 0) {
+                    log(System.Logger.Level.WARNING, "control socket accept failed, backing off: " + e);
+                }
+                backoffMillis = Math.clamp(2 * backoffMillis, MIN_BACKOFF_MILLIS, MAX_BACKOFF_MILLIS);
+                try {
+                    Thread.sleep(backoffMillis);
+                } catch (InterruptedException ie) {
+                    return;
                 }
                 continue;
             }
-            clients.add(c);
-            Thread t = Thread.ofVirtual().name("jdm-control-client").unstarted(() -> serve(c));
-            workers.add(t);
-            t.start();
+            if (backoffMillis != 0) {
+                backoffMillis = 0;
+                log(System.Logger.Level.INFO, "control socket accepting again");
+            }
+            try {
+                clients.add(c);
+                Thread t = Thread.ofVirtual().name("jdm-control-client").unstarted(() -> serve(c));
+                workers.add(t);
+                try {
+                    t.start();
+                } catch (Throwable e) {
+                    workers.remove(t);
+                    throw e;
+                }
+            } catch (Throwable e) { // no memory or thread for it: drop this client, keep listening
+                clients.remove(c);
+                try {
+                    c.close();
+                } catch (Throwable ignored) {
+                    // giving up on this client anyway
+                }
+                log(System.Logger.Level.WARNING, "control socket dropped a client: " + e);
+            }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing is all we wanted
+        }
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        try {
+            LOG.log(level, message);
+        } catch (Throwable ignored) {
+            // out of descriptors or memory: the loop goes on without its message
         }
     }
 
@@ -142,6 +211,10 @@ public final class ControlServer implements AutoCloseable {
             DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Channels.newOutputStream(c)));
             while (!closing) {
                 Request req;
+                // Each request must arrive whole in time (from connecting, or from the last reply): a client that
+                // idles or trickles holds a socket and a thread. The reply itself may take as long as it needs.
+                ScheduledFuture<?> deadline = timers.schedule(() -> closeQuietly(c), requestTimeout.toNanos(),
+                        TimeUnit.NANOSECONDS);
                 try {
                     Object frame = Wire.readFrame(in, Wire.MAX_REQUEST_BYTES);
                     if (frame == Wire.Eof.INSTANCE) {
@@ -152,6 +225,8 @@ public final class ControlServer implements AutoCloseable {
                     Wire.writeFrame(out, Response.error(Errno.EINVAL, "control",
                             "malformed control request: " + e.getMessage()).toWire());
                     return; // the byte stream can no longer be trusted
+                } finally {
+                    deadline.cancel(false);
                 }
                 Wire.writeFrame(out, ops.handle(req).toWire());
             }
@@ -174,6 +249,7 @@ public final class ControlServer implements AutoCloseable {
             return;
         }
         closing = true;
+        timers.shutdownNow();
         try {
             server.close();
         } catch (IOException e) {

@@ -29,11 +29,23 @@ public record Response(Map<String, Object> fields) {
         m.put("ok", false);
         m.put("errno", (long) errno);
         m.put("ioctl", ioctl);
-        m.put("error", message);
+        m.put("error", bounded(message));
         if (device != null) {
             m.put("dev", device.toWire());
         }
         return new Response(m);
+    }
+
+    /** Longest error message sent back: messages may quote client input (a name, a table line) of any size. */
+    static final int MAX_MESSAGE = 4096;
+
+    /** The message, cut to {@link #MAX_MESSAGE} characters with a note of its full length when longer. */
+    static String bounded(String message) {
+        if (message == null || message.length() <= MAX_MESSAGE) {
+            return message;
+        }
+        int cut = Character.isHighSurrogate(message.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
+        return message.substring(0, cut) + "... (" + message.length() + " characters)";
     }
 
     public static Response error(ControlException e) {

@@ -87,10 +87,9 @@ public final class Wire {
             throw new WireException("frame of " + Integer.toUnsignedString(length) + " bytes exceeds the limit of "
                     + maxBytes + " bytes");
         }
-        byte[] body = new byte[length];
-        try {
-            in.readFully(body);
-        } catch (EOFException e) {
+        // readNBytes grows its buffer as bytes arrive: a peer announcing 16 MiB and sending nothing pins nothing.
+        byte[] body = in.readNBytes(length);
+        if (body.length != length) {
             throw new WireException("truncated frame: " + length + " bytes announced, stream ended early");
         }
         return decode(body);

@@ -3,13 +3,13 @@ package jdm.daemon;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import jdm.block.dev.BackingFiles;
 import jdm.block.dev.RamDisks;
 import jdm.control.ControlServer;
 import jdm.daemon.state.StateStore;
 import jdm.dm.DeviceNamespace;
-import jdm.dm.DmException;
 import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
 
@@ -38,10 +38,17 @@ public final class Daemon implements AutoCloseable {
      * kernel's brd module parameters rd_nr and rd_size.
      */
     public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
-                         long ramDiskSizeBytes) {
+                         long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
         /** With brd's default RAM disks: 16 of 4 MiB, sparse (memory is taken only as they are written). */
         public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
             this(nbdSocket, tcpHost, tcpPort, controlSocket, RamDisks.DEFAULT_COUNT, RamDisks.DEFAULT_SIZE_BYTES);
+        }
+
+        /** With the NBD server's default handshake timeout and connection cap. */
+        public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
+                long ramDiskSizeBytes) {
+            this(nbdSocket, tcpHost, tcpPort, controlSocket, ramDisks, ramDiskSizeBytes,
+                    NbdServer.DEFAULT_HANDSHAKE_TIMEOUT, NbdServer.DEFAULT_MAX_CONNECTIONS);
         }
     }
 
@@ -49,27 +56,23 @@ public final class Daemon implements AutoCloseable {
         return start(listen, null);
     }
 
-    /** What to do with the namespace once it is up and before any socket opens. */
-    @FunctionalInterface
-    public interface Setup {
-        void setUp(DeviceNamespace ns) throws DmException, InterruptedException;
-    }
-
     /** Starts with the devices saved in stateDir (null: no state, nothing persisted). */
     public static Daemon start(Listen listen, Path stateDir) throws IOException {
-        try {
-            return start(listen, stateDir, ns -> { });
-        } catch (DmException | InterruptedException e) {
-            throw new IllegalStateException("an empty setup failed", e); // it does nothing, so it cannot
-        }
+        return start(listen, stateDir, (Setup<IOException>) ns -> {
+        });
+    }
+
+    /** What to create in the namespace before any client can connect. */
+    public interface Setup<E extends Exception> {
+        void create(DeviceNamespace ns) throws E;
     }
 
     /**
-     * Starts with the devices saved in stateDir (null: no state), then runs setup, then opens the sockets: a client
-     * that finds a socket finds the devices set up behind it. A failing setup stops the daemon again.
+     * As {@link #start(Listen, Path)}, running setup on the namespace before the listeners open, so that the first
+     * client already finds its devices; if setup throws, nothing is left behind.
      */
-    public static Daemon start(Listen listen, Path stateDir, Setup setup)
-            throws IOException, DmException, InterruptedException {
+    public static <E extends Exception> Daemon start(Listen listen, Path stateDir, Setup<E> setup)
+            throws IOException, E {
         // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
         DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
                 new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
@@ -85,9 +88,9 @@ public final class Daemon implements AutoCloseable {
             }
         }
         try {
-            setup.setUp(ns);
+            setup.create(ns);
             return listen(listen, ns, state);
-        } catch (IOException | DmException | InterruptedException | RuntimeException e) {
+        } catch (Throwable e) {
             if (state != null) {
                 state.close();
             }
@@ -97,7 +100,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
-        NbdServer nbd = new NbdServer(new DmExports(ns));
+        NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
+                .maxConnections(listen.maxConnections());
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
             nbd.listenUnix(listen.nbdSocket());

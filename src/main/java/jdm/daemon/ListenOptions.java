@@ -32,10 +32,31 @@ final class ListenOptions {
                     + " memory is taken only as they are written.")
     long ramDiskSizeBytes;
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    @Option(names = "--handshake-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Close NBD clients that have not chosen an export this long after connecting (default"
+                    + " ${DEFAULT-VALUE}, as qemu-nbd; 0: no limit).")
+    long handshakeTimeoutSeconds;
+
+    @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
+            description = "Serve at most N NBD connections at once; more are closed when accepted (default"
+                    + " ${DEFAULT-VALUE}).")
+    int maxConnections;
+
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
+        if (handshakeTimeoutSeconds < 0) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
+                    "--handshake-timeout must not be negative");
+        }
+        if (maxConnections < 1) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
+                    "--max-connections must be at least 1");
+        }
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                ramDiskSizeBytes);
+                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections);
     }
 
     /** Reads a size option; a bad one is a usage error. */

@@ -4,7 +4,6 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import jdm.dm.DmException;
 import jdm.dm.MappedDevice;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -53,17 +52,17 @@ public final class ServeCommand implements Callable<Integer> {
             text = "0 " + DEFAULT_SECTORS + " linear " + img + " 0";
         }
         String tableText = text;
-        MappedDevice[] served = new MappedDevice[1];
+        MappedDevice[] md = new MappedDevice[1];
         Daemon d;
         try {
-            // the device exists before the socket does, so a client that finds the socket finds the export
+            // The device exists before the socket does: a client that connects at once finds it.
             d = Daemon.start(listen.listen(null), null,
-                    ns -> served[0] = ns.createWithTable(name, uuid, readOnly, tableText, cwd)).closeOnShutdown();
-        } catch (DmException e) {
+                    ns -> md[0] = ns.createWithTable(name, uuid, readOnly, tableText, cwd)).closeOnShutdown();
+        } catch (jdm.dm.DmException e) {
             System.err.println("jdm: " + e.getMessage());
             return 1;
         }
-        System.err.println("jdm: serving " + served[0].name() + " (" + served[0].sizeSectors() * 512 + " bytes) on "
+        System.err.println("jdm: serving " + md[0].name() + " (" + md[0].sizeSectors() * 512 + " bytes) on "
                 + d.nbd().addresses());
         d.awaitStop();
         return 0;

@@ -5,7 +5,10 @@ import java.lang.System.Logger.Level;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One client connection from accept to close: runs the handshake and then the transmission phase on its own
@@ -24,37 +27,65 @@ final class Connection implements Runnable {
     private final BufferPool pool;
     private final Executor submitter;
     private final Runnable onClosed;
-    private final Inflight inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES);
+    private final Inflight inflight;
     private final SendBacklog backlog = new SendBacklog(MAX_SEND_BACKLOG);
     private final SubmitCost submitCost = new SubmitCost();
     private final ReplySender sender;
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final ScheduledExecutorService timers;
+    private final long handshakeTimeoutNanos;
+    private volatile boolean negotiated;
 
-    Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed) {
+    /**
+     * A connection whose handshake must end within handshakeTimeoutNanos (0: no limit; the timer runs on timers),
+     * else it is closed: an idle or trickling client holds a socket, a thread and a read-ahead buffer. Its payload
+     * bytes in flight count in serverBytes, which the server's connections keep under maxServerBytes (see
+     * {@link Inflight}).
+     */
+    Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
+            ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
+            long maxServerBytes) {
+        this.inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES, serverBytes, maxServerBytes);
         this.channel = channel;
         this.exports = exports;
         this.pool = pool;
         this.submitter = submitter;
         this.onClosed = onClosed;
+        this.timers = timers;
+        this.handshakeTimeoutNanos = handshakeTimeoutNanos;
         this.sender = new ReplySender(channel, this::shutdownInput);
     }
 
     @Override
     public void run() {
         Export export = null;
-        SocketInput in = new SocketInput(channel, pool.take(READ_AHEAD));
+        SocketInput in = null;
+        ScheduledFuture<?> timeout = null;
         try {
+            if (handshakeTimeoutNanos > 0) {
+                timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
+            }
+            in = new SocketInput(channel, pool.take(READ_AHEAD));
             export = Handshake.negotiate(in, channel, exports);
+            negotiated = true;
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
             if (export != null) {
                 new Transmission(this, in, export, ExportInfo.of(export)).run();
             }
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // e.g. out of memory: still release everything below
             LOG.log(Level.WARNING, "connection failed", e);
         } finally {
+            if (timeout != null) {
+                timeout.cancel(false);
+            }
             inflight.awaitIdle(); // every submitted request has replied (or found the socket gone)
-            pool.give(in.buffer());
+            if (in != null) {
+                pool.give(in.buffer());
+            }
             if (export != null) {
                 try {
                     export.close();
@@ -69,6 +100,13 @@ final class Connection implements Runnable {
             }
             onClosed.run();
             closed.countDown();
+        }
+    }
+
+    private void handshakeExpired() {
+        if (!negotiated) {
+            LOG.log(Level.DEBUG, "handshake not finished in time: closing");
+            abort(); // the handshake's blocked read fails, and the connection ends as any other
         }
     }
 

@@ -19,6 +19,8 @@ final class Handshake {
     private static final System.Logger LOG = System.getLogger(Handshake.class.getName());
     /** More options than any real client sends: beyond this the client is looping, so hang up. */
     private static final int MAX_OPTIONS = 256;
+    /** Longest error message sent in an option reply. */
+    static final int MAX_MESSAGE = 256;
 
     private final SocketInput in;
     private final WritableByteChannel out;
@@ -111,7 +113,7 @@ final class Handshake {
         try {
             export = exports.open(name);
         } catch (ExportUnavailableException e) {
-            LOG.log(Level.DEBUG, "NBD_OPT_EXPORT_NAME ''{0}'': {1}", name, e.getMessage());
+            LOG.log(Level.DEBUG, "NBD_OPT_EXPORT_NAME: {0}", e.getMessage());
             return null; // the only way to refuse EXPORT_NAME is to hang up
         }
         try {
@@ -175,7 +177,7 @@ final class Handshake {
             reply(option, REP_ERR_UNKNOWN, e.getMessage());
             return null;
         }
-        boolean ok = false;
+        boolean open = true;
         try {
             ExportInfo info = ExportInfo.of(export);
             // NBD_INFO_EXPORT is mandatory before ACK, whether asked for or not (qemu does not ask).
@@ -194,11 +196,19 @@ final class Handshake {
             // Always sent: requests must be aligned to the minimum block, stricter than the default of 1.
             info(option, ByteBuffer.allocate(14).putShort((short) INFO_BLOCK_SIZE).putInt(info.minBlock())
                     .putInt(info.preferredBlock()).putInt(info.maxPayload()).flip());
+            if (option == OPT_INFO) {
+                // Released before the ACK: a client that has its answer finds the export closed already.
+                open = false;
+                export.close();
+            }
             ack(option);
-            ok = option == OPT_GO;
-            return ok ? export : null;
+            if (option == OPT_GO) {
+                open = false;
+                return export;
+            }
+            return null;
         } finally {
-            if (!ok) {
+            if (open) {
                 export.close();
             }
         }
@@ -219,7 +229,12 @@ final class Handshake {
         reply(option, REP_ACK, (ByteBuffer) null);
     }
 
+    /** An error reply with a message; cut short, since messages may quote what the client sent (a name). */
     private void reply(int option, int type, String message) throws IOException {
+        if (message != null && message.length() > MAX_MESSAGE) {
+            int cut = Character.isHighSurrogate(message.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
+            message = message.substring(0, cut) + "...";
+        }
         reply(option, type, message == null ? null : ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
     }
 

@@ -15,7 +15,6 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * A listening socket, TCP or Unix domain, and its accept loop. A Unix socket path left behind by a dead server is
@@ -26,6 +25,10 @@ final class Listener implements AutoCloseable {
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
     private static final int UNIX_SEND_BUFFER = 2 << 20; // the kernel caps it at net.core.wmem_max
+    /** As listen(2) with SOMAXCONN: the kernel caps the backlog at net.core.somaxconn (4096 since Linux 5.4). */
+    private static final int BACKLOG = Integer.MAX_VALUE;
+    private static final long MIN_BACKOFF_MILLIS = 10;
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final ServerSocketChannel server;
     private final Path unixPath;
@@ -44,7 +47,7 @@ final class Listener implements AutoCloseable {
         ServerSocketChannel ch = ServerSocketChannel.open();
         try {
             ch.setOption(StandardSocketOptions.SO_REUSEADDR, true);
-            ch.bind(addr, 128);
+            ch.bind(addr, BACKLOG);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -56,7 +59,7 @@ final class Listener implements AutoCloseable {
         removeStale(path);
         ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            ch.bind(UnixDomainSocketAddress.of(path), 128);
+            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
             return new Listener(ch, path, key, false);
         } catch (IOException | RuntimeException e) {
@@ -91,25 +94,38 @@ final class Listener implements AutoCloseable {
         return server.getLocalAddress();
     }
 
-    /** Accepts until closed, handing each connection to the consumer (which must not block). */
-    void acceptLoop(Consumer<SocketChannel> onAccept) {
+    /**
+     * Accepts until closed, handing each connection to the consumer (which must not block). Nothing a failed accept
+     * throws ends the loop: out of descriptors (EMFILE, ENFILE), memory or threads, it backs off (doubling up to a
+     * second, so a listen socket that stays readable does not spin) and tries again, and serves again as soon as
+     * resources free up. Logging is guarded too: with no descriptor left even a log call can fail.
+     */
+    void acceptLoop(Handler onAccept) {
+        long backoffMillis = 0;
         while (true) {
             SocketChannel ch;
             try {
                 ch = server.accept();
             } catch (ClosedChannelException e) {
                 return;
-            } catch (IOException e) {
+            } catch (Throwable e) {
                 if (!server.isOpen()) {
                     return;
                 }
-                System.getLogger(Listener.class.getName()).log(System.Logger.Level.WARNING, "accept failed", e);
+                if (backoffMillis == 0) {
+                    log(System.Logger.Level.WARNING, "accept failed, backing off: " + e);
+                }
+                backoffMillis = Math.clamp(2 * backoffMillis, MIN_BACKOFF_MILLIS, MAX_BACKOFF_MILLIS);
                 try {
-                    Thread.sleep(100); // e.g. out of descriptors: keep serving rather than die, but do not spin
+                    Thread.sleep(backoffMillis);
                 } catch (InterruptedException ie) {
                     return;
                 }
                 continue;
+            }
+            if (backoffMillis != 0) {
+                backoffMillis = 0;
+                log(System.Logger.Level.INFO, "accepting connections again");
             }
             try {
                 if (tcp) {
@@ -119,14 +135,35 @@ final class Listener implements AutoCloseable {
                     // for the client mid-write (measured: +30% nbdcopy read with 2 MiB). TCP tunes itself.
                     ch.setOption(StandardSocketOptions.SO_SNDBUF, UNIX_SEND_BUFFER);
                 }
-                onAccept.accept(ch);
-            } catch (IOException | RuntimeException e) {
+                onAccept.accepted(ch);
+            } catch (Throwable e) { // e.g. no memory or thread for the connection: drop it, keep listening
                 try {
                     ch.close();
-                } catch (IOException ignored) {
+                } catch (Throwable ignored) {
                     // giving up on this client anyway
                 }
+                log(System.Logger.Level.WARNING, "dropped a new connection: " + e);
             }
+        }
+    }
+
+    /** Takes an accepted connection; must not block. */
+    interface Handler {
+        void accepted(SocketChannel ch) throws IOException;
+    }
+
+    static {
+        // Load now what the first log record needs from files (the logging configuration, the time-zone rules its
+        // time stamp uses): at fd exhaustion, the moment there is something to log, opening them would fail.
+        System.getLogger(Listener.class.getName()).isLoggable(System.Logger.Level.INFO);
+        java.time.ZonedDateTime.now(java.time.ZoneId.systemDefault());
+    }
+
+    private static void log(System.Logger.Level level, String message) {
+        try {
+            System.getLogger(Listener.class.getName()).log(level, message);
+        } catch (Throwable ignored) {
+            // out of descriptors or memory: the loop must go on without its message
         }
     }
 

@@ -6,14 +6,18 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * An NBD server (NetworkBlockDevice/nbd doc/proto.md, fixed newstyle, simple replies) exporting {@link Exports} on
@@ -35,6 +39,15 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NbdServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(NbdServer.class.getName());
+    /** How long a client may take from connecting to choosing an export (qemu-nbd: 10 s too). */
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    /** Connections served at once; more are closed as soon as accepted. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 256;
+    /**
+     * READ and WRITE payload bytes in flight on all connections together (each connection has its own 128 MiB);
+     * over it, connections go on with one request in flight each.
+     */
+    public static final long DEFAULT_MAX_INFLIGHT_BYTES = 1L << 30;
     /** How long close() lets in-flight requests finish before cutting connections off. */
     private static final long CLOSE_GRACE_SECONDS = 30;
 
@@ -54,6 +67,13 @@ public final class NbdServer implements AutoCloseable {
     private final List<Listener> listeners = new ArrayList<>();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
+    private final AtomicInteger open = new AtomicInteger();
+    private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+    private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+    private long maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
+    private final AtomicLong inflightBytes = new AtomicLong();
+    private ScheduledThreadPoolExecutor timers;
+    private volatile long refused; // connections turned away at the cap (accept threads only)
     private boolean started;
     private volatile boolean closed;
 
@@ -86,6 +106,41 @@ public final class NbdServer implements AutoCloseable {
         return this;
     }
 
+    /** Closes connections that have not chosen an export this long after connecting; zero: no limit. */
+    public synchronized NbdServer handshakeTimeout(Duration timeout) {
+        checkNotStarted();
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("negative handshake timeout " + timeout);
+        }
+        this.handshakeTimeout = timeout;
+        return this;
+    }
+
+    /** Serves at most n connections at once (handshaking or transmitting); beyond, a new one is closed at once. */
+    public synchronized NbdServer maxConnections(int n) {
+        checkNotStarted();
+        if (n < 1) {
+            throw new IllegalArgumentException("max connections " + n + " is below 1");
+        }
+        this.maxConnections = n;
+        return this;
+    }
+
+    /** Keeps the payload bytes in flight on all connections together under n ({@link #DEFAULT_MAX_INFLIGHT_BYTES}). */
+    public synchronized NbdServer maxInflightBytes(long n) {
+        checkNotStarted();
+        if (n < 1) {
+            throw new IllegalArgumentException("max in-flight bytes " + n + " is below 1");
+        }
+        this.maxInflightBytes = n;
+        return this;
+    }
+
+    /** Payload bytes of the requests in flight on all connections (for tests and monitoring). */
+    long inflightBytes() {
+        return inflightBytes.get();
+    }
+
     /** Binds every listener and starts accepting; if one fails to bind, none is left open. */
     public synchronized NbdServer start() throws IOException {
         checkNotStarted();
@@ -105,6 +160,8 @@ public final class NbdServer implements AutoCloseable {
             throw ex;
         }
         started = true;
+        timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("nbd-timer").daemon().factory());
+        timers.setRemoveOnCancelPolicy(true); // a cancelled handshake timer goes at once, not after 10 s
         for (Listener l : listeners) {
             Thread.ofVirtual().name("nbd-accept").start(() -> l.acceptLoop(this::accepted));
         }
@@ -117,15 +174,39 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private void accepted(SocketChannel ch) {
+    private void accepted(SocketChannel ch) throws IOException {
+        if (open.incrementAndGet() > maxConnections) {
+            open.decrementAndGet();
+            ch.close();
+            if (refused++ % 1000 == 0) {
+                LOG.log(System.Logger.Level.WARNING, "{0} connections open, the most allowed: closing new ones"
+                        + " ({1} so far)", maxConnections, refused);
+            }
+            return;
+        }
         Connection[] self = new Connection[1];
-        Connection c = new Connection(ch, exports, pool, submitter, () -> connections.remove(self[0]));
+        Connection c;
+        try {
+            c = new Connection(ch, exports, pool, submitter, () -> {
+                connections.remove(self[0]);
+                open.decrementAndGet();
+            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes);
+        } catch (Throwable e) {
+            open.decrementAndGet();
+            throw e;
+        }
         self[0] = c;
         connections.add(c);
         if (closed) {
             c.shutdownInput(); // raced with close(): the connection ends at its first read
         }
-        connectionThreads.newThread(c).start();
+        try {
+            connectionThreads.newThread(c).start();
+        } catch (Throwable e) { // not started: nothing will close it, so it must not be waited for
+            connections.remove(c);
+            open.decrementAndGet();
+            throw e;
+        }
     }
 
     /** The bound addresses, in the order the listeners were added (after {@link #start}). */
@@ -186,6 +267,9 @@ public final class NbdServer implements AutoCloseable {
                 interrupted = true;
                 c.abort();
             }
+        }
+        if (timers != null) {
+            timers.shutdownNow();
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

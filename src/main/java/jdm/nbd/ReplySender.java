@@ -87,7 +87,7 @@ final class ReplySender {
             if (!broken) {
                 try {
                     writeFully(v);
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException | OutOfMemoryError e) { // every reply is released below
                     broken = true;
                     LOG.log(Level.DEBUG, "send failed, dropping connection: {0}", e.toString());
                     onFailure.run();

@@ -48,6 +48,9 @@ final class Request extends Reply implements Runnable, BioEndIo {
                 buf = conn.pool().take(bytes);
             }
             bio = new Bio(op, flags, device, sector, sectors, buf, this);
+        } catch (OutOfMemoryError e) { // no room for the reply's buffer: fail this read, keep the connection
+            finish(NbdErrno.ENOMEM);
+            return;
         } catch (RuntimeException e) {
             finish(NbdErrno.EIO);
             return;
@@ -95,6 +98,11 @@ final class Request extends Reply implements Runnable, BioEndIo {
         if (op == Op.READ && error == NbdErrno.OK) {
             payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure
             conn.backlog().filled(bytes);
+        } else if (buf != null) {
+            // A write's payload is done with once the bio ends: back to the pool now, so that a client slow to
+            // read its replies holds reply headers, not megabytes of written data.
+            conn.pool().give(buf);
+            buf = null;
         }
         conn.send(this);
     }

@@ -21,6 +21,8 @@ final class Transmission {
     private static final System.Logger LOG = System.getLogger(Transmission.class.getName());
     /** Largest refused WRITE payload we read past to stay in step; beyond it we reply and hang up (nbdkit: same). */
     private static final long MAX_SKIP = 2L * MAX_PAYLOAD;
+    /** The most a WRITE payload's buffer holds before its bytes arrive (see {@link #readPayload}). */
+    static final int FIRST_PIECE = 1 << 20;
 
     private final Connection conn;
     private final SocketInput in;
@@ -115,23 +117,58 @@ final class Transmission {
         return NbdErrno.OK;
     }
 
+    /**
+     * Reads a WRITE's payload into a pooled buffer taken as the bytes arrive, never sized by the header alone: the
+     * first buffer holds at most {@link #FIRST_PIECE}, and a larger payload moves to a buffer twice the size each
+     * time the current one fills (the copies add up to less than the payload). A client that announces 32 MiB and
+     * stalls pins only what it has sent. Returns null, with the payload read past, when memory runs out.
+     */
+    private ByteBuffer readPayload(int bytes) throws IOException {
+        ByteBuffer buf = null;
+        try {
+            buf = conn.pool().take(Math.min(bytes, FIRST_PIECE));
+            in.readFully(buf);
+            while (buf.position() < bytes) {
+                ByteBuffer bigger = conn.pool().take((int) Math.min(bytes, 2L * buf.capacity()));
+                bigger.put(buf.flip());
+                conn.pool().give(buf);
+                buf = bigger;
+                in.readFully(buf);
+            }
+            return buf.flip();
+        } catch (OutOfMemoryError e) {
+            int have = buf == null ? 0 : buf.position();
+            if (buf != null) {
+                conn.pool().give(buf);
+            }
+            LOG.log(Level.WARNING, "no memory for a {0}-byte write payload: replying ENOMEM", bytes);
+            in.skip(bytes - have);
+            return null;
+        } catch (Throwable e) {
+            if (buf != null) {
+                conn.pool().give(buf);
+            }
+            throw e;
+        }
+    }
+
     private void submit(int type, int flags, long handle, long offset, long length) throws IOException {
         boolean data = type == CMD_READ || type == CMD_WRITE;
         int bytes = data ? (int) length : 0; // at most MAX_PAYLOAD
         conn.inflight().acquire(bytes);
         ByteBuffer buf = null;
-        try {
-            if (type == CMD_WRITE) {
-                buf = conn.pool().take(bytes);
-                in.readFully(buf);
-                buf.flip();
+        if (type == CMD_WRITE) {
+            try {
+                buf = readPayload(bytes);
+            } catch (Throwable e) { // the slot must not outlive a failed read, whatever failed
+                conn.inflight().abandon(bytes);
+                throw e;
             }
-        } catch (IOException | RuntimeException e) {
-            if (buf != null) {
-                conn.pool().give(buf);
+            if (buf == null) {
+                conn.inflight().abandon(bytes);
+                replyNow(handle, NbdErrno.ENOMEM);
+                return;
             }
-            conn.inflight().release(bytes);
-            throw e;
         }
         Op op = switch (type) {
             case CMD_READ -> Op.READ;
@@ -147,8 +184,18 @@ final class Transmission {
         if ((flags & CMD_FLAG_NO_HOLE) != 0) {
             bioFlags |= Bio.NOUNMAP;
         }
-        Request r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
-                (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        Request r;
+        try {
+            r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
+                    (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+        } catch (Throwable e) { // out of heap: nothing may stay held
+            if (buf != null) {
+                conn.pool().give(buf);
+            }
+            conn.inflight().abandon(bytes);
+            throw e;
+        }
+        conn.inflight().charge(bytes); // released with the slot once the reply is sent (Request.sent)
         if (conn.inflight().requests() == 1 && r.typical() && conn.submitCost().cheap()) {
             // Nothing else in flight and the device is quick: another thread would only add a hand-off (and in
             // a VM a cross-CPU wake-up) to the latency, with nothing to overlap. Under load, or when the device
@@ -159,7 +206,7 @@ final class Transmission {
         }
         try {
             conn.submitter().execute(r);
-        } catch (RuntimeException e) { // rejected (out of threads): run it here rather than lose it
+        } catch (RuntimeException | OutOfMemoryError e) { // no thread for it: run it here rather than lose it
             r.run();
         }
     }

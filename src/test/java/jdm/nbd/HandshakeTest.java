@@ -165,6 +165,16 @@ class HandshakeTest {
     }
 
     @Test
+    void anErrorQuotesALongNameOnlyInPart() throws IOException {
+        String name = "n".repeat(MAX_STRING); // the longest name the spec allows
+        try (RawClient c = client().greet()) {
+            RawClient.OptReply r = c.go(name).getFirst();
+            assertThat(r.type()).isEqualTo(REP_ERR_UNKNOWN);
+            assertThat(r.text()).startsWith("no export named 'nnn").endsWith("...").hasSize(Handshake.MAX_MESSAGE + 3);
+        }
+    }
+
+    @Test
     void infoAndGoWithInconsistentLengthsAreInvalid() throws IOException {
         try (RawClient c = client().greet()) {
             assertThat(c.option(OPT_GO, new byte[5]).getLast().type()).isEqualTo(REP_ERR_INVALID);
