@@ -2,8 +2,6 @@ package jdm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,8 +9,7 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import jdm.cli.DmsetupHarness.Run;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import jdm.testing.KernelOracle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * it has).
  */
 class DmsetupKernelOracleTest {
-    static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
 
     @TempDir
     Path dir;
@@ -213,11 +209,6 @@ class DmsetupKernelOracleTest {
             run("remove_all", "--force"),
             run("ls"));
 
-    static boolean qemuPresent() {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "qemu-system-x86_64")));
-    }
-
     static String quote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
     }
@@ -233,9 +224,7 @@ class DmsetupKernelOracleTest {
     }
 
     private void compareWithKernel(List<Step> session) throws Exception {
-        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed"
-                + " (install: bash ../shared/oracle/kernel-oracle.sh --install --build-only -k 6.1)");
-        Assertions.assertTrue(Files.exists(ORACLE), "qemu is installed but " + ORACLE + " is missing");
+        KernelOracle.assumeAvailable();
 
         StringBuilder script = new StringBuilder();
         for (Step s : session) {
@@ -252,8 +241,8 @@ class DmsetupKernelOracleTest {
         }
         Path kdir = Files.createDirectories(dir.resolve("kernel"));
         Path sh = Files.writeString(kdir.resolve("session.sh"), script.toString());
-        List<String> cmd = new ArrayList<>(List.of("bash", ORACLE.toString(), "-k", "6.1", "-r",
-                "2020-01-01T00:00:00", "-t", "300", sh.toString()));
+        List<String> cmd = new ArrayList<>(List.of("-k", "6.1", "-r", "2020-01-01T00:00:00", "-t", "300",
+                sh.toString()));
         for (String disk : new String[] {"a.img", "b.img"}) {
             Path img = kdir.resolve(disk);
             try (var f = new java.io.RandomAccessFile(img.toFile(), "rw")) {
@@ -261,14 +250,7 @@ class DmsetupKernelOracleTest {
             }
             cmd.add(img.toString());
         }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        // KVM where /dev/kvm opens is not enough here: nested KVM on these machines aborts qemu; emulate.
-        pb.environment().putIfAbsent("KERNEL_ORACLE_ACCEL", "tcg");
-        Process p = pb.start();
-        String kernel = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int rc = p.waitFor();
-        assertThat(rc).as("kernel oracle failed:%n%s", kernel).isZero();
-        kernel = kernel.replace("254:16", "7:1").replace("254:0", "7:0")
+        String kernel = KernelOracle.run(cmd).replace("254:16", "7:1").replace("254:0", "7:0")
                 .replace("(254, 16)", "(7, 1)").replace("(254, 0)", "(7, 0)")
                 .replaceAll("\\bvda\\b", "loop0").replaceAll("\\bvdb\\b", "loop1");
 

@@ -2,7 +2,6 @@ package jdm.dm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +15,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
 import jdm.testing.DeviceChecks;
-import org.junit.jupiter.api.Assertions;
+import jdm.testing.KernelOracle;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class FaultTargetsKernelOracleTest {
-    static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
 
     @RegisterExtension
     final DeviceChecks checks = new DeviceChecks();
@@ -40,28 +38,14 @@ class FaultTargetsKernelOracleTest {
     @TempDir
     Path dir;
 
-    static boolean qemuPresent() {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "qemu-system-x86_64")));
-    }
-
     /** Runs script on the given kernel with images as /dev/vda, /dev/vdb...; returns what it printed. */
     static String kernel(String kver, Path script, Path in, Path... images) throws Exception {
-        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed"
-                + " (install: bash ../shared/oracle/kernel-oracle.sh --install --build-only -k 6.1)");
-        Assertions.assertTrue(Files.exists(ORACLE), "qemu is installed but " + ORACLE + " is missing");
-        List<String> cmd = new ArrayList<>(List.of("bash", ORACLE.toString(), "-k", kver, "-t", "200",
+        List<String> cmd = new ArrayList<>(List.of("-k", kver, "-t", "200",
                 "-r", "2020-01-01T00:00:00", "-i", in.toString(), script.toString()));
         for (Path p : images) {
             cmd.add(p.toString());
         }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().putIfAbsent("KERNEL_ORACLE_ACCEL", "tcg"); // KVM hangs on these machines: emulate
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int rc = p.waitFor();
-        assertThat(rc).as("kernel oracle failed:%n%s", out).isZero();
-        return out;
+        return KernelOracle.run(cmd);
     }
 
     /** One 4 KiB block of text, the same in the guest (/in/blk) and here. */
@@ -274,7 +258,7 @@ class FaultTargetsKernelOracleTest {
 
     @Test
     void dustMatchesLinux612WhereTheKernelHasIt() throws Exception {
-        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed");
+        KernelOracle.assumeAvailable();
         try (Stream<Path> configs = Files.isDirectory(Path.of("/boot")) ? Files.list(Path.of("/boot")) : Stream.of()) {
             List<Path> c612 = configs.filter(p -> p.getFileName().toString().startsWith("config-6.12")).toList();
             for (Path c : c612) {

@@ -2,17 +2,14 @@ package jdm.dm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import jdm.block.BlkStatus;
 import jdm.testing.DeviceChecks;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import jdm.testing.KernelOracle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  * qemu-system-x86_64 is absent; any other oracle failure fails the test.
  */
 class KernelOracleDifferentialTest {
-    static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
     static final String STRIPE = "0 30720 striped 5 24 %s 0 %s 100 %s 7 %s 2000 %s 24";
     static final String TOP = "0 10000 linear %s 20000\n10000 10720 linear %s 3";
 
@@ -35,11 +31,6 @@ class KernelOracleDifferentialTest {
 
     @TempDir
     Path dir;
-
-    static boolean qemuPresent() {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "qemu-system-x86_64")));
-    }
 
     /** 2590 blocks of 4 KiB; each sector is 32 copies of "b%07d s%d jdm\n" naming block and sector. */
     static byte[] pattern() {
@@ -62,9 +53,7 @@ class KernelOracleDifferentialTest {
 
     @Test
     void stripedWithAnOddChunkUnderLinearWritesTheSameBytesAsTheKernel() throws Exception {
-        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed"
-                + " (install: bash ../shared/oracle/kernel-oracle.sh --install --build-only -k 6.1)");
-        Assertions.assertTrue(Files.exists(ORACLE), "qemu is installed but " + ORACLE + " is missing");
+        KernelOracle.assumeAvailable();
         byte[] pat = pattern();
         assertThat(pat).hasSize(2590 * 4096);
         Path kdir = Files.createDirectories(dir.resolve("kernel"));
@@ -87,16 +76,10 @@ class KernelOracleDifferentialTest {
                 "sync",
                 "echo done", "");
         Path sh = Files.writeString(kdir.resolve("diff.sh"), script);
-        List<String> cmd = new ArrayList<>(List.of("bash", ORACLE.toString(), "-k", "6.1", "-t", "300",
+        List<String> cmd = new ArrayList<>(List.of("-k", "6.1", "-t", "300",
                 "-i", kdir.resolve("pat").toString(), sh.toString()));
         kimg.forEach(p -> cmd.add(p.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        // KVM where /dev/kvm opens is not enough here: nested KVM on these machines aborts qemu; emulate.
-        pb.environment().putIfAbsent("KERNEL_ORACLE_ACCEL", "tcg");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int rc = p.waitFor();
-        assertThat(rc).as("kernel oracle failed:%n%s", out).isZero();
+        String out = KernelOracle.run(cmd);
         assertThat(out).contains("s: 0 30720 striped 5 24 254:0 0 254:16 100 254:32 7 254:48 2000 254:64 24",
                 "t: 0 10000 linear 253:0 20000", "t: 10000 10720 linear 253:0 3",
                 "s: 0 30720 striped 5 254:0 254:16 254:32 254:48 254:64 1 AAAAA", "done");

@@ -2,16 +2,13 @@ package jdm.dm.targets;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import jdm.Main;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
@@ -25,8 +22,7 @@ import jdm.logwrites.LogFormat;
 import jdm.logwrites.LogReader;
 import jdm.testing.DeviceChecks;
 import jdm.testing.TestFiles;
-import org.junit.jupiter.api.Assertions;
-import org.junit.jupiter.api.Assumptions;
+import jdm.testing.KernelOracle;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -41,7 +37,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(300)
 class LogWritesKernelOracleTest {
-    static final Path ORACLE = Path.of("../shared/oracle/kernel-oracle.sh");
     static final long SIZE = 4 << 20;
 
     @RegisterExtension
@@ -49,11 +44,6 @@ class LogWritesKernelOracleTest {
 
     @TempDir
     Path dir;
-
-    static boolean qemuPresent() {
-        return Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, "qemu-system-x86_64")));
-    }
 
     /**
      * The I/O, as dd in the guest: {bs, count, skip (in bs), seek (in bs), 1 to fsync after (a FLUSH)}; marks in
@@ -65,9 +55,7 @@ class LogWritesKernelOracleTest {
 
     @Test
     void kernelAndJdmLogsAgreeAndTheKernelsLogReplaysInJdm() throws Exception {
-        Assumptions.assumeTrue(qemuPresent(), "kernel oracle skipped: qemu-system-x86_64 not installed"
-                + " (install: bash ../shared/oracle/kernel-oracle.sh --install --build-only -k 6.1)");
-        Assertions.assertTrue(Files.exists(ORACLE), "qemu is installed but " + ORACLE + " is missing");
+        KernelOracle.assumeAvailable();
         byte[] pat = new byte[256 * 1024];
         new Random(11).nextBytes(pat);
         Path patFile = Files.write(dir.resolve("pat"), pat);
@@ -149,15 +137,7 @@ class LogWritesKernelOracleTest {
         }
         s.append("sleep 1\ndmsetup table\ndmsetup status\ndmsetup remove lw\nsync\necho done\n");
         Path sh = Files.writeString(dir.resolve("lw.sh"), s.toString());
-        List<String> cmd = List.of("bash", ORACLE.toString(), "-k", "6.1", "-r", "2020-01-01T00:00:00", "-t", "240",
-                "-i", pat.toString(), sh.toString(), data.toString(), log.toString());
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
-        // KVM where /dev/kvm opens is not enough here: nested KVM on these machines aborts qemu; emulate.
-        pb.environment().putIfAbsent("KERNEL_ORACLE_ACCEL", "tcg");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        int rc = p.waitFor();
-        assertThat(rc).as("kernel oracle failed:%n%s", out).isZero();
-        return out;
+        return KernelOracle.run(List.of("-k", "6.1", "-r", "2020-01-01T00:00:00", "-t", "240",
+                "-i", pat.toString(), sh.toString(), data.toString(), log.toString()));
     }
 }
