@@ -24,6 +24,15 @@ public interface BlockDevice extends AutoCloseable {
     /** Takes one bio whose range lies within the device; ends it exactly once. Not for callers: use submit(). */
     void submitBio(Bio bio);
 
+    /**
+     * Reports the allocation of [sector, sector + sectors) to sink, in order, covering the range unless the sink
+     * stops early. The answer is advisory (a hint for copying and mapping tools) but must never call a range zero
+     * that does not read as zeros. Returns false when the sink stopped the query. The default: all data.
+     */
+    default boolean extents(long sector, long sectors, ExtentSink sink) {
+        return sectors <= 0 || sink.extent(sectors, 0);
+    }
+
     /** Releases the device's resources; bios already ended are unaffected. */
     @Override
     default void close() {

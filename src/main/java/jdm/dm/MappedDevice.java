@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
+import jdm.block.ExtentSink;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 
@@ -299,6 +300,28 @@ public final class MappedDevice implements BlockDevice {
                 b.endio(BlkStatus.IOERR);
             }
         }
+    }
+
+    /**
+     * The live table's answer, target by target (each asked with target-relative sectors). A query, not I/O: it
+     * does not wait for a suspended device, and a reload in between only makes the hint stale.
+     */
+    @Override
+    public boolean extents(long sector, long sectors, ExtentSink sink) {
+        Table t = live;
+        if (t == null) {
+            return BlockDevice.super.extents(sector, sectors, sink);
+        }
+        long end = Math.min(sector + sectors, t.sizeSectors());
+        for (int i = t.find(sector); sector < end; i++) {
+            Table.Entry e = t.entry(i);
+            long len = Math.min(end, e.endSector()) - sector;
+            if (!e.target().extents(sector - e.beginSector(), len, sink)) {
+                return false;
+            }
+            sector += len;
+        }
+        return true;
     }
 
     // ---- the request path ----

@@ -1,6 +1,7 @@
 package jdm.dm;
 
 import jdm.block.BlkStatus;
+import jdm.block.ExtentSink;
 import jdm.block.Bio;
 import jdm.block.QueueLimits;
 
@@ -25,6 +26,14 @@ public interface Target {
      */
     default EndIoResult endIo(Bio clone, BlkStatus status) {
         return EndIoResult.DONE;
+    }
+
+    /**
+     * Reports the allocation of a target-relative range (see {@link jdm.block.BlockDevice#extents}): targets that
+     * remap ask the device below; the default says data, which is always safe. Returns false when the sink stopped.
+     */
+    default boolean extents(long sector, long sectors, ExtentSink sink) {
+        return sectors <= 0 || sink.extent(sectors, 0);
     }
 
     /** Appends the parameters part of the status line (no start, length or type), in the kernel's exact format. */

@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
+import jdm.block.ExtentSink;
 import jdm.block.Errno;
 
 /**
@@ -27,8 +28,10 @@ public final class FileDevice implements BlockDevice {
     private final Fallocate fallocate;
     private final long sizeSectors;
     private final boolean readOnly;
+    private final SeekData seekData;
 
     private FileDevice(Path path, FileChannel channel, Fallocate fallocate, long sizeSectors, boolean readOnly) {
+        this.seekData = SeekData.open(path);
         this.path = path;
         this.channel = channel;
         this.fallocate = fallocate;
@@ -159,8 +162,40 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
+    /** Holes from SEEK_DATA/SEEK_HOLE (reading as zeros); data boundaries widen to whole sectors. */
+    @Override
+    public boolean extents(long sector, long sectors, ExtentSink sink) {
+        long end = sector + sectors;
+        if (seekData == null) {
+            return BlockDevice.super.extents(sector, sectors, sink);
+        }
+        long fileEnd = sizeSectors << Bio.SECTOR_SHIFT;
+        long s = sector;
+        while (s < end) {
+            long data = seekData.nextData(s << Bio.SECTOR_SHIFT);
+            long dataSector = data == SeekData.NO_MORE_DATA ? end : Math.min(end, data >>> Bio.SECTOR_SHIFT);
+            if (dataSector > s) {
+                if (!sink.extent(dataSector - s, ExtentSink.HOLE | ExtentSink.ZERO)) {
+                    return false;
+                }
+                s = dataSector;
+                continue;
+            }
+            long hole = seekData.nextHole(s << Bio.SECTOR_SHIFT, fileEnd);
+            long holeSector = Math.min(end, Math.max(s + 1, (hole + Bio.SECTOR_SIZE - 1) >>> Bio.SECTOR_SHIFT));
+            if (!sink.extent(holeSector - s, 0)) {
+                return false;
+            }
+            s = holeSector;
+        }
+        return true;
+    }
+
     @Override
     public void close() {
+        if (seekData != null) {
+            seekData.close();
+        }
         try {
             channel.close();
         } catch (IOException ignored) {

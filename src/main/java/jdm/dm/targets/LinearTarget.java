@@ -1,6 +1,7 @@
 package jdm.dm.targets;
 
 import jdm.block.Bio;
+import jdm.block.ExtentSink;
 import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
@@ -50,6 +51,11 @@ public final class LinearTarget implements Target {
     public MapResult map(Bio bio) {
         bio.remap(dev.device(), mapSector(startSector, bio.sector()));
         return MapResult.REMAPPED;
+    }
+
+    @Override
+    public boolean extents(long sector, long sectors, ExtentSink sink) {
+        return dev.device().extents(mapSector(startSector, sector), sectors, sink);
     }
 
     @Override

@@ -3,6 +3,7 @@ package jdm.dm.targets;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
+import jdm.block.ExtentSink;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 import jdm.dm.ArgCursor;
@@ -116,6 +117,21 @@ public final class StripedTarget implements Target {
         int s = stripeOf(bio.sector(), chunkSectors, stripes);
         bio.remap(devs[s].device(), physicalStarts[s] + stripeOffset(bio.sector(), chunkSectors, stripes));
         return MapResult.REMAPPED;
+    }
+
+    /** Chunk by chunk, each asked of its stripe's device. */
+    @Override
+    public boolean extents(long sector, long sectors, ExtentSink sink) {
+        for (long end = sector + sectors; sector < end; ) {
+            long len = Math.min(end - sector, chunkSectors - sector % chunkSectors);
+            int s = stripeOf(sector, chunkSectors, stripes);
+            long below = physicalStarts[s] + stripeOffset(sector, chunkSectors, stripes);
+            if (!devs[s].device().extents(below, len, sink)) {
+                return false;
+            }
+            sector += len;
+        }
+        return true;
     }
 
     /** One stripe's share of a discard or write-zeroes range: the part of it on that stripe, in one piece. */

@@ -3,6 +3,7 @@ package jdm.dm.targets;
 import java.nio.ByteBuffer;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
+import jdm.block.ExtentSink;
 import jdm.block.Op;
 import jdm.dm.DmException;
 import jdm.dm.MapResult;
@@ -28,6 +29,12 @@ public final class ZeroTarget implements Target {
             throw DmException.invalid("No arguments required");
         }
         return new ZeroTarget();
+    }
+
+    /** Nothing stored, reads zeros: a hole. */
+    @Override
+    public boolean extents(long sector, long sectors, ExtentSink sink) {
+        return sectors <= 0 || sink.extent(sectors, ExtentSink.HOLE | ExtentSink.ZERO);
     }
 
     @Override
