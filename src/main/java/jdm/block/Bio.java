@@ -26,6 +26,11 @@ public final class Bio {
     public static final int FUA = 1;
     /** WRITE_ZEROES only: keep the range allocated (no hole punching). */
     public static final int NOUNMAP = 2;
+    /**
+     * WRITE_ZEROES only: fail with NOTSUPP rather than write zeros the slow way, as BLKDEV_ZERO_NOFALLBACK (what
+     * NBD's fast-zero request asks): a device zeroes fast or not at all.
+     */
+    public static final int NOFALLBACK = 4;
 
     private static final VarHandle REMAINING;
     private static final VarHandle STATUS;

@@ -66,13 +66,15 @@ final class Connection implements Runnable {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
             in = new SocketInput(channel, pool.take(READ_AHEAD));
-            export = Handshake.negotiate(in, channel, exports);
+            Session session = Handshake.negotiate(in, channel, exports);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);
             }
-            if (export != null) {
-                new Transmission(this, in, export, ExportInfo.of(export)).run();
+            if (session != null) {
+                export = session.export();
+                sender.encoder(session.structuredReplies() ? ReplyEncoder.STRUCTURED : ReplyEncoder.SIMPLE);
+                new Transmission(this, in, session).run();
             }
         } catch (IOException e) {
             LOG.log(Level.DEBUG, "connection ended: {0}", e.toString());

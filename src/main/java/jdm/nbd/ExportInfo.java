@@ -12,13 +12,26 @@ import jdm.block.QueueLimits;
  * sizes come from the device's stacked queue limits, so a striped device prefers whole chunks.
  */
 record ExportInfo(long sizeBytes, int transmissionFlags, int minBlock, int preferredBlock, int maxPayload) {
+    /** As told to a client without structured replies. */
     static ExportInfo of(Export export) {
+        return of(export, false);
+    }
+
+    /**
+     * Cache is advisory, so always offered; fast zero with write zeroes (devices that cannot zero fast say
+     * ENOTSUP, as the spec allows); DF only with structured replies, as the spec demands.
+     */
+    static ExportInfo of(Export export, boolean structuredReplies) {
         QueueLimits limits = export.device().limits();
         int min = Math.max(Bio.SECTOR_SIZE, limits.logicalBlockBytes());
         int preferred = preferredBlock(limits, min);
         // Flush goes to the one shared device, so its effect is visible on every connection: multi-conn is safe.
-        int flags = FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_CAN_MULTI_CONN;
-        flags |= export.readOnly() ? FLAG_READ_ONLY : FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES;
+        int flags = FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE;
+        flags |= export.readOnly() ? FLAG_READ_ONLY
+                : FLAG_SEND_FUA | FLAG_SEND_TRIM | FLAG_SEND_WRITE_ZEROES | FLAG_SEND_FAST_ZERO;
+        if (structuredReplies) {
+            flags |= FLAG_SEND_DF;
+        }
         long size = export.device().sizeSectors() << Bio.SECTOR_SHIFT;
         return new ExportInfo(size - size % min, flags, min, preferred, MAX_PAYLOAD);
     }

@@ -26,6 +26,10 @@ final class Handshake {
     private final WritableByteChannel out;
     private final Exports exports;
     private boolean noZeroes;
+    /** NBD_OPT_STRUCTURED_REPLY was acknowledged. */
+    private boolean structured;
+    /** The export name for which the last NBD_OPT_SET_META_CONTEXT selected base:allocation, or null. */
+    private String metaContextExport;
 
     private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
         this.in = in;
@@ -33,12 +37,12 @@ final class Handshake {
         this.exports = exports;
     }
 
-    /** Runs the handshake; returns the export to serve, opened, or null when the connection should just close. */
-    static Export negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
+    /** Runs the handshake; returns what was agreed (its export opened), or null when the connection should close. */
+    static Session negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
         return new Handshake(in, out, exports).run();
     }
 
-    private Export run() throws IOException {
+    private Session run() throws IOException {
         write(ByteBuffer.allocate(18).putLong(NBDMAGIC).putLong(IHAVEOPT)
                 .putShort((short) (FLAG_FIXED_NEWSTYLE | FLAG_NO_ZEROES)).flip());
         int clientFlags = in.readInt();
@@ -91,12 +95,14 @@ final class Handshake {
                     }
                 }
                 case OPT_INFO, OPT_GO -> {
-                    Export e = infoOrGo(option, data);
-                    if (e != null) {
-                        return e;
+                    Session s = infoOrGo(option, data);
+                    if (s != null) {
+                        return s;
                     }
                 }
-                // STRUCTURED_REPLY, metadata contexts, extended headers...: not implemented, simple replies only.
+                case OPT_STRUCTURED_REPLY -> structuredReply(data);
+                case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
+                // extended headers...: not implemented.
                 default -> reply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
             }
         }
@@ -104,7 +110,83 @@ final class Handshake {
         return null;
     }
 
-    private Export exportName(byte[] data) throws IOException {
+    private void structuredReply(byte[] data) throws IOException {
+        if (data.length != 0) {
+            reply(OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
+            return;
+        }
+        structured = true;
+        ack(OPT_STRUCTURED_REPLY);
+    }
+
+    /**
+     * NBD_OPT_LIST_META_CONTEXT and NBD_OPT_SET_META_CONTEXT (proto.md "Metadata querying"): export name, then
+     * queries. The one context is base:allocation; LIST also matches "base:" and no query at all, SET only the full
+     * name; queries of other namespaces are ignored. SET replaces the selection even when it fails.
+     */
+    private void metaContext(int option, byte[] data) throws IOException {
+        boolean set = option == OPT_SET_META_CONTEXT;
+        if (set) {
+            metaContextExport = null;
+        }
+        if (!structured) {
+            reply(option, REP_ERR_INVALID, "structured replies were not negotiated");
+            return;
+        }
+        ByteBuffer d = ByteBuffer.wrap(data);
+        String name = d.remaining() >= 4 ? sizedString(d) : null;
+        if (name == null || d.remaining() < 4) {
+            reply(option, REP_ERR_INVALID, "malformed option data");
+            return;
+        }
+        long queries = d.getInt() & 0xffffffffL;
+        boolean match = !set && queries == 0;
+        for (long i = 0; i < queries; i++) {
+            String q = d.remaining() >= 4 ? sizedString(d) : null;
+            if (q == null) {
+                reply(option, REP_ERR_INVALID, "malformed query");
+                return;
+            }
+            match |= q.equals(BASE_ALLOCATION) || !set && q.equals("base:");
+        }
+        if (d.hasRemaining()) {
+            reply(option, REP_ERR_INVALID, "option data longer than its queries");
+            return;
+        }
+        try {
+            exports.open(name).close(); // the contexts are per export: it must exist
+        } catch (ExportUnavailableException e) {
+            reply(option, REP_ERR_UNKNOWN, e.getMessage());
+            return;
+        }
+        if (match) {
+            byte[] b = BASE_ALLOCATION.getBytes(StandardCharsets.US_ASCII);
+            // LIST's ids are reserved (zero); SET's name the context in BLOCK_STATUS replies.
+            reply(option, REP_META_CONTEXT, ByteBuffer.allocate(4 + b.length)
+                    .putInt(set ? BASE_ALLOCATION_ID : 0).put(b).flip());
+            if (set) {
+                metaContextExport = name;
+            }
+        }
+        ack(option);
+    }
+
+    /** A 32-bit length and that many bytes of protocol string, or null if it does not fit or breaks the rules. */
+    private static String sizedString(ByteBuffer d) {
+        long len = d.getInt() & 0xffffffffL;
+        if (len > d.remaining()) {
+            return null;
+        }
+        String s = string(d.array(), d.position(), (int) len);
+        d.position(d.position() + (int) len);
+        return s;
+    }
+
+    private Session session(Export export, String requestedName) {
+        return new Session(export, structured, requestedName.equals(metaContextExport));
+    }
+
+    private Session exportName(byte[] data) throws IOException {
         String name = string(data, 0, data.length);
         if (name == null) {
             return null;
@@ -117,11 +199,12 @@ final class Handshake {
             return null; // the only way to refuse EXPORT_NAME is to hang up
         }
         try {
-            ExportInfo info = ExportInfo.of(export);
+            Session session = session(export, name);
+            ExportInfo info = session.info();
             ByteBuffer b = ByteBuffer.allocate(10 + (noZeroes ? 0 : EXPORT_NAME_ZEROES));
             b.putLong(info.sizeBytes()).putShort((short) info.transmissionFlags());
             write(b.clear());
-            return export;
+            return session;
         } catch (IOException | RuntimeException e) {
             export.close();
             throw e;
@@ -148,7 +231,7 @@ final class Handshake {
     }
 
     /** NBD_OPT_INFO and NBD_OPT_GO share one format; returns the export only for a successful GO. */
-    private Export infoOrGo(int option, byte[] data) throws IOException {
+    private Session infoOrGo(int option, byte[] data) throws IOException {
         ByteBuffer d = ByteBuffer.wrap(data);
         if (data.length < 6) {
             reply(option, REP_ERR_INVALID, "option data too short");
@@ -179,7 +262,8 @@ final class Handshake {
         }
         boolean open = true;
         try {
-            ExportInfo info = ExportInfo.of(export);
+            Session session = session(export, name);
+            ExportInfo info = session.info();
             // NBD_INFO_EXPORT is mandatory before ACK, whether asked for or not (qemu does not ask).
             info(option, ByteBuffer.allocate(12).putShort((short) INFO_EXPORT).putLong(info.sizeBytes())
                     .putShort((short) info.transmissionFlags()).flip());
@@ -204,7 +288,7 @@ final class Handshake {
             ack(option);
             if (option == OPT_GO) {
                 open = false;
-                return export;
+                return session;
             }
             return null;
         } finally {

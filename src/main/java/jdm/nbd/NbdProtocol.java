@@ -26,7 +26,10 @@ final class NbdProtocol {
     static final int FLAG_SEND_FUA = 1 << 3;
     static final int FLAG_SEND_TRIM = 1 << 5;
     static final int FLAG_SEND_WRITE_ZEROES = 1 << 6;
+    static final int FLAG_SEND_DF = 1 << 7;
     static final int FLAG_CAN_MULTI_CONN = 1 << 8;
+    static final int FLAG_SEND_CACHE = 1 << 10;
+    static final int FLAG_SEND_FAST_ZERO = 1 << 11;
 
     // Options.
     static final int OPT_EXPORT_NAME = 1;
@@ -36,11 +39,14 @@ final class NbdProtocol {
     static final int OPT_INFO = 6;
     static final int OPT_GO = 7;
     static final int OPT_STRUCTURED_REPLY = 8;
+    static final int OPT_LIST_META_CONTEXT = 9;
+    static final int OPT_SET_META_CONTEXT = 10;
 
     // Option reply types; errors have bit 31 set.
     static final int REP_ACK = 1;
     static final int REP_SERVER = 2;
     static final int REP_INFO = 3;
+    static final int REP_META_CONTEXT = 4;
     static final int REP_ERR_UNSUP = 0x80000001;
     static final int REP_ERR_POLICY = 0x80000002;
     static final int REP_ERR_INVALID = 0x80000003;
@@ -58,6 +64,23 @@ final class NbdProtocol {
     static final int SIMPLE_REPLY_MAGIC = 0x67446698;
     static final int REQUEST_HEADER_BYTES = 28;
     static final int SIMPLE_REPLY_BYTES = 16;
+    static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
+    static final int STRUCTURED_REPLY_BYTES = 20;
+
+    // Structured reply flags and chunk types; error chunks have bit 15 set.
+    static final int REPLY_FLAG_DONE = 1;
+    static final int REPLY_TYPE_NONE = 0;
+    static final int REPLY_TYPE_OFFSET_DATA = 1;
+    static final int REPLY_TYPE_OFFSET_HOLE = 2;
+    static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
+    static final int REPLY_TYPE_ERROR_OFFSET = (1 << 15) + 2;
+
+    // The base:allocation metadata context: its name, the id we give it, and its status flags.
+    static final String BASE_ALLOCATION = "base:allocation";
+    static final int BASE_ALLOCATION_ID = 1;
+    static final int STATE_HOLE = 1;
+    static final int STATE_ZERO = 2;
 
     // Commands.
     static final int CMD_READ = 0;
@@ -65,11 +88,16 @@ final class NbdProtocol {
     static final int CMD_DISC = 2;
     static final int CMD_FLUSH = 3;
     static final int CMD_TRIM = 4;
+    static final int CMD_CACHE = 5;
     static final int CMD_WRITE_ZEROES = 6;
+    static final int CMD_BLOCK_STATUS = 7;
 
     // Command flags.
     static final int CMD_FLAG_FUA = 1;
     static final int CMD_FLAG_NO_HOLE = 1 << 1;
+    static final int CMD_FLAG_DF = 1 << 2;
+    static final int CMD_FLAG_REQ_ONE = 1 << 3;
+    static final int CMD_FLAG_FAST_ZERO = 1 << 4;
 
     /** Longest string the spec allows (export names, messages). */
     static final int MAX_STRING = 4096;

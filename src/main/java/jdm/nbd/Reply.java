@@ -3,22 +3,28 @@ package jdm.nbd;
 import java.nio.ByteBuffer;
 
 /**
- * A simple reply waiting for the socket (proto.md "Simple reply message"): handle, error and, for a successful
- * READ, the payload. Queued replies are linked through {@link #next}, so queueing allocates nothing; {@link #sent}
- * runs once the bytes are on the socket (or the connection is gone), to release what the request held.
+ * A reply waiting for the socket: handle, error and, on success, the payload (a READ's data, a block status
+ * chunk's context id and descriptors). The command and offset let a {@link ReplyEncoder} choose the structured
+ * chunk (OFFSET_DATA for a READ, ERROR_OFFSET for a failed READ, ...). Queued replies are linked through
+ * {@link #next}, so queueing allocates nothing; {@link #sent} runs once the bytes are on the socket (or the
+ * connection is gone), to release what the request held.
  */
 class Reply {
     final long handle;
+    final int command;
+    final long offset;
     int error;
     ByteBuffer payload;
     Reply next;
 
-    Reply(long handle) {
+    Reply(long handle, int command, long offset) {
         this.handle = handle;
+        this.command = command;
+        this.offset = offset;
     }
 
-    Reply(long handle, int error) {
-        this.handle = handle;
+    Reply(long handle, int command, long offset, int error) {
+        this(handle, command, offset);
         this.error = error;
     }
 

@@ -1,8 +1,5 @@
 package jdm.nbd;
 
-import static jdm.nbd.NbdProtocol.SIMPLE_REPLY_BYTES;
-import static jdm.nbd.NbdProtocol.SIMPLE_REPLY_MAGIC;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -12,7 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Sends a connection's simple replies (proto.md "Simple reply message") in completion order. Completing threads
+ * Sends a connection's replies in completion order, each header written by the connection's {@link ReplyEncoder}. Completing threads
  * push their reply onto a lock-free stack and return; whichever thread finds no sender busy becomes the sender and
  * writes everything queued, as many replies per gathering write as are waiting (each reply's header and payload
  * adjacent, so replies never interleave). Nobody blocks on a lock to reply, and under load one write call carries
@@ -30,15 +27,23 @@ final class ReplySender {
     private final ByteBuffer[] headers = new ByteBuffer[BATCH];
     private final ByteBuffer[] iov = new ByteBuffer[2 * BATCH];
     private volatile boolean broken;
+    /** Set once, after the handshake and before the first request: the reader starts every request after it. */
+    private ReplyEncoder encoder = ReplyEncoder.SIMPLE;
 
     /** onFailure runs once, on the first failed write (the client is gone): it should stop the reader. */
     ReplySender(GatheringByteChannel channel, Runnable onFailure) {
         this.channel = channel;
         this.onFailure = onFailure;
-        ByteBuffer arena = ByteBuffer.allocateDirect(BATCH * SIMPLE_REPLY_BYTES);
+        int size = ReplyEncoder.MAX_HEADER_BYTES;
+        ByteBuffer arena = ByteBuffer.allocateDirect(BATCH * size);
         for (int i = 0; i < BATCH; i++) {
-            headers[i] = arena.slice(i * SIMPLE_REPLY_BYTES, SIMPLE_REPLY_BYTES);
+            headers[i] = arena.slice(i * size, size);
         }
+    }
+
+    /** The form of every reply from now on; call before the transmission phase starts. */
+    void encoder(ReplyEncoder e) {
+        encoder = e;
     }
 
     /**
@@ -78,7 +83,8 @@ final class ReplySender {
             int v = 0;
             for (Reply r = fifo; r != null && n < BATCH; r = r.next, n++) {
                 ByteBuffer h = headers[n].clear();
-                h.putInt(SIMPLE_REPLY_MAGIC).putInt(r.error).putLong(r.handle).flip();
+                encoder.header(r, h);
+                h.flip();
                 iov[v++] = h;
                 if (r.payload != null) {
                     iov[v++] = r.payload;

@@ -1,6 +1,7 @@
 package jdm.nbd;
 
 import java.nio.ByteBuffer;
+import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.BioEndIo;
 import jdm.block.BlockDevice;
@@ -24,9 +25,9 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private final int bytes;
     private volatile long endedAt;
 
-    Request(Connection conn, BlockDevice device, long handle, Op op, int flags, long sector, int sectors,
-            ByteBuffer buf, int bytes) {
-        super(handle);
+    Request(Connection conn, BlockDevice device, long handle, int command, Op op, int flags, long sector,
+            int sectors, ByteBuffer buf, int bytes) {
+        super(handle, command, sector << Bio.SECTOR_SHIFT);
         this.conn = conn;
         this.device = device;
         this.op = op;
@@ -89,7 +90,9 @@ final class Request extends Reply implements Runnable, BioEndIo {
 
     @Override
     public void bioEndIo(Bio bio) {
-        finish(NbdErrno.of(bio.status()));
+        // ENOTSUP is the answer the spec wants to a fast-zero request the device cannot do fast, and only to that.
+        boolean fastZeroRefused = (flags & Bio.NOFALLBACK) != 0 && bio.status() == BlkStatus.NOTSUPP;
+        finish(fastZeroRefused ? NbdErrno.ENOTSUP : NbdErrno.of(bio.status()));
     }
 
     private void finish(int error) {

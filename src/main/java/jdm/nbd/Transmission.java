@@ -26,14 +26,16 @@ final class Transmission {
 
     private final Connection conn;
     private final SocketInput in;
+    private final Session session;
     private final Export export;
     private final ExportInfo info;
 
-    Transmission(Connection conn, SocketInput in, Export export, ExportInfo info) {
+    Transmission(Connection conn, SocketInput in, Session session) {
         this.conn = conn;
         this.in = in;
-        this.export = export;
-        this.info = info;
+        this.session = session;
+        this.export = session.export();
+        this.info = session.info();
     }
 
     void run() throws IOException {
@@ -60,17 +62,25 @@ final class Transmission {
             if (type == CMD_DISC) {
                 return; // outstanding requests still finish: the connection drains before closing
             }
-            int error = validate(type, flags, offset, length);
-            if (error != NbdErrno.OK || length == 0 && type != CMD_FLUSH) {
-                // Refused, or empty (the spec leaves those unspecified; succeeding touches nothing).
+            Command command = Command.of(type);
+            int error = validate(command, flags, offset, length);
+            if (error == NbdErrno.OK && length == 0 && command == Command.BLOCK_STATUS) {
+                error = NbdErrno.EINVAL; // a status reply needs at least one extent: nothing to describe
+            }
+            if (error != NbdErrno.OK || length == 0 && type != CMD_FLUSH || command == Command.CACHE) {
+                // Refused, empty (the spec leaves those unspecified; succeeding touches nothing), or advisory.
                 boolean hangUp = type == CMD_WRITE && length > MAX_SKIP;
                 if (type == CMD_WRITE && !hangUp) {
                     in.skip(length);
                 }
-                replyNow(handle, error);
+                replyNow(handle, type, offset, error);
                 if (hangUp) {
                     return;
                 }
+                continue;
+            }
+            if (command == Command.BLOCK_STATUS) {
+                blockStatus(handle, flags, offset, length);
                 continue;
             }
             submit(type, flags, handle, offset, length);
@@ -78,9 +88,17 @@ final class Transmission {
     }
 
     /** A reply decided by the reader; counted in flight so that it goes out before the connection closes. */
-    private void replyNow(long handle, int error) {
+    private void replyNow(long handle, int command, long offset, int error) {
+        replyNow(new Reply(handle, command, offset, error));
+    }
+
+    private void replyNow(Reply reply) {
         conn.inflight().acquire(0);
-        conn.send(new Reply(handle, error) {
+        conn.send(new Reply(reply.handle, reply.command, reply.offset, reply.error) {
+            {
+                payload = reply.payload;
+            }
+
             @Override
             void sent() {
                 conn.inflight().release(0);
@@ -89,16 +107,17 @@ final class Transmission {
     }
 
     /** The NBD error for a request that must not reach the device, or OK. */
-    private int validate(int type, int flags, long offset, long length) {
-        boolean write = type == CMD_WRITE || type == CMD_TRIM || type == CMD_WRITE_ZEROES;
-        if (!write && type != CMD_READ && type != CMD_FLUSH) {
-            return NbdErrno.EINVAL; // unknown command (CACHE, BLOCK_STATUS need negotiation we never offer)
+    private int validate(Command command, int flags, long offset, long length) {
+        int tflags = info.transmissionFlags();
+        if (command == null || !command.advertised(tflags)
+                || command == Command.BLOCK_STATUS && !session.baseAllocation()) {
+            return NbdErrno.EINVAL; // unknown, or needs what was not negotiated (BLOCK_STATUS: a meta context)
         }
-        int allowed = CMD_FLAG_FUA | (type == CMD_WRITE_ZEROES ? CMD_FLAG_NO_HOLE : 0);
-        if ((flags & ~allowed) != 0) {
+        int type = command.type;
+        if ((flags & ~command.allowedFlags(tflags)) != 0) {
             return NbdErrno.EINVAL;
         }
-        if (write && info.readOnly()) {
+        if (command.changesData() && info.readOnly()) {
             return NbdErrno.EPERM;
         }
         if (type == CMD_FLUSH) {
@@ -166,7 +185,7 @@ final class Transmission {
             }
             if (buf == null) {
                 conn.inflight().abandon(bytes);
-                replyNow(handle, NbdErrno.ENOMEM);
+                replyNow(handle, type, offset, NbdErrno.ENOMEM);
                 return;
             }
         }
@@ -184,9 +203,12 @@ final class Transmission {
         if ((flags & CMD_FLAG_NO_HOLE) != 0) {
             bioFlags |= Bio.NOUNMAP;
         }
+        if ((flags & CMD_FLAG_FAST_ZERO) != 0) {
+            bioFlags |= Bio.NOFALLBACK;
+        }
         Request r;
         try {
-            r = new Request(conn, export.device(), handle, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
+            r = new Request(conn, export.device(), handle, type, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
                     (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
         } catch (Throwable e) { // out of heap: nothing may stay held
             if (buf != null) {
@@ -209,5 +231,21 @@ final class Transmission {
         } catch (RuntimeException | OutOfMemoryError e) { // no thread for it: run it here rather than lose it
             r.run();
         }
+    }
+
+    /** Most descriptors in one reply: far below the spec's 2^20, and a reply may describe less than asked. */
+    static final int MAX_EXTENTS = 1 << 16;
+
+    /**
+     * NBD_CMD_BLOCK_STATUS for base:allocation, answered here from the device's allocation map (a quick query):
+     * one chunk of consecutive descriptors from the offset, adjacent extents of one kind merged; with REQ_ONE a
+     * single descriptor. Requests are validated, so the range lies within the export and fits 32 bits.
+     */
+    private void blockStatus(long handle, int flags, long offset, long length) {
+        StatusDescriptors d = new StatusDescriptors((flags & CMD_FLAG_REQ_ONE) != 0 ? 1 : MAX_EXTENTS);
+        export.device().extents(offset >>> Bio.SECTOR_SHIFT, length >>> Bio.SECTOR_SHIFT, d);
+        Reply r = new Reply(handle, CMD_BLOCK_STATUS, offset);
+        r.payload = d.encode(BASE_ALLOCATION_ID, length);
+        replyNow(r);
     }
 }

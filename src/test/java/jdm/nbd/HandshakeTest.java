@@ -102,7 +102,7 @@ class HandshakeTest {
             assertThat(export.buffer().getLong(2)).isEqualTo(SIZE);
             int flags = export.buffer().getShort(10) & 0xffff;
             assertThat(flags).isEqualTo(FLAG_HAS_FLAGS | FLAG_SEND_FLUSH | FLAG_SEND_FUA | FLAG_SEND_TRIM
-                    | FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN);
+                    | FLAG_SEND_WRITE_ZEROES | FLAG_CAN_MULTI_CONN | FLAG_SEND_CACHE | FLAG_SEND_FAST_ZERO);
             assertThat(new String(find(r, INFO_NAME).data(), 2, 4, StandardCharsets.UTF_8)).isEqualTo("disk");
             assertThat(new String(find(r, INFO_DESCRIPTION).data(), 2, 13, StandardCharsets.UTF_8))
                     .isEqualTo("the test disk");
@@ -216,7 +216,7 @@ class HandshakeTest {
     @Test
     void unsupportedOptionsAreRefusedAndHagglingGoesOn() throws IOException {
         try (RawClient c = client().greet()) {
-            assertThat(c.option(OPT_STRUCTURED_REPLY, new byte[0]).getLast().type()).isEqualTo(REP_ERR_UNSUP);
+            assertThat(c.option(11, new byte[0]).getLast().type()).isEqualTo(REP_ERR_UNSUP); // EXTENDED_HEADERS
             assertThat(c.option(12345, new byte[7]).getLast().type()).isEqualTo(REP_ERR_UNSUP);
             assertThat(c.option(OPT_STARTTLS, new byte[0]).getLast().type()).isEqualTo(REP_ERR_POLICY);
             assertThat(c.option(OPT_STARTTLS, new byte[1]).getLast().type()).isEqualTo(REP_ERR_INVALID);

@@ -93,7 +93,7 @@ final class RawClient implements AutoCloseable {
         while (true) {
             OptReply r = readOptReply();
             out.add(r);
-            if (r.type() != REP_SERVER && r.type() != REP_INFO) {
+            if (r.type() != REP_SERVER && r.type() != REP_INFO && r.type() != REP_META_CONTEXT) {
                 return out;
             }
         }
@@ -140,6 +140,59 @@ final class RawClient implements AutoCloseable {
             throw new IOException("bad reply magic " + Integer.toHexString(magic));
         }
         return new Reply(in.readInt(), in.readLong());
+    }
+
+    /** One structured reply chunk: flags, type, handle, payload. */
+    record Chunk(int flags, int type, long handle, byte[] data) {
+        ByteBuffer buffer() {
+            return ByteBuffer.wrap(data);
+        }
+
+        boolean done() {
+            return (flags & REPLY_FLAG_DONE) != 0;
+        }
+
+        /** For error chunks: the error value. */
+        int error() {
+            return buffer().getInt(0);
+        }
+    }
+
+    Chunk readChunk() throws IOException {
+        int magic = in.readInt();
+        if (magic != STRUCTURED_REPLY_MAGIC) {
+            throw new IOException("bad structured reply magic " + Integer.toHexString(magic));
+        }
+        int flags = in.readUnsignedShort();
+        int type = in.readUnsignedShort();
+        long handle = in.readLong();
+        byte[] data = new byte[in.readInt()];
+        in.readFully(data);
+        return new Chunk(flags, type, handle, data);
+    }
+
+    /** Reads chunks up to and including the one flagged DONE. */
+    List<Chunk> readStructuredReply() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        do {
+            out.add(readChunk());
+        } while (!out.getLast().done());
+        return out;
+    }
+
+    /** The data of NBD_OPT_LIST_META_CONTEXT / NBD_OPT_SET_META_CONTEXT: export name, then queries. */
+    static byte[] metaContextRequest(String name, String... queries) {
+        byte[] n = name.getBytes(StandardCharsets.UTF_8);
+        int len = 4 + n.length + 4;
+        for (String q : queries) {
+            len += 4 + q.getBytes(StandardCharsets.UTF_8).length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(len).putInt(n.length).put(n).putInt(queries.length);
+        for (String q : queries) {
+            byte[] qb = q.getBytes(StandardCharsets.UTF_8);
+            b.putInt(qb.length).put(qb);
+        }
+        return b.array();
     }
 
     byte[] readBytes(int n) throws IOException {

@@ -58,6 +58,15 @@ public final class CheckingDevice implements BlockDevice {
         return inner.readOnly();
     }
 
+    /** Forwards the allocation query, recording a range outside the device as a violation. */
+    @Override
+    public boolean extents(long sector, long sectors, jdm.block.ExtentSink sink) {
+        if (sector < 0 || sectors < 0 || sector + sectors > inner.sizeSectors()) {
+            violations.add(new AssertionError("extents " + sector + "+" + sectors + " beyond " + inner.sizeSectors()));
+        }
+        return inner.extents(sector, sectors, sink);
+    }
+
     /** Bios that reached this device (bad ones included). */
     public long submitted() {
         return submitted.get();

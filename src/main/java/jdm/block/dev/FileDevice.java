@@ -121,7 +121,11 @@ public final class FileDevice implements BlockDevice {
                     fallocate.apply(Fallocate.PUNCH_HOLE | Fallocate.KEEP_SIZE, pos, len);
                 }
             }
-            case WRITE_ZEROES -> writeZeroes(pos, len, (bio.flags() & Bio.NOUNMAP) != 0);
+            case WRITE_ZEROES -> {
+                if (!writeZeroes(pos, len, (bio.flags() & Bio.NOUNMAP) != 0, (bio.flags() & Bio.NOFALLBACK) != 0)) {
+                    return BlkStatus.NOTSUPP;
+                }
+            }
         }
         if (bio.fua() && bio.op().isWrite()) {
             channel.force(false);
@@ -148,18 +152,23 @@ public final class FileDevice implements BlockDevice {
         }
     }
 
-    private void writeZeroes(long pos, long len, boolean noUnmap) throws IOException {
+    /** Zeroes by fallocate, else by writing zeros unless noFallback; false if that left the range as it was. */
+    private boolean writeZeroes(long pos, long len, boolean noUnmap, boolean noFallback) throws IOException {
         if (fallocate != null) {
             int mode = (noUnmap ? Fallocate.ZERO_RANGE : Fallocate.PUNCH_HOLE) | Fallocate.KEEP_SIZE;
             if (fallocate.apply(mode, pos, len) == 0) {
-                return;
+                return true;
             }
+        }
+        if (noFallback) {
+            return false;
         }
         for (long done = 0; done < len; ) {
             int n = (int) Math.min(ZERO_CHUNK, len - done);
             write(ZEROS.duplicate().limit(n), pos + done);
             done += n;
         }
+        return true;
     }
 
     /** Holes from SEEK_DATA/SEEK_HOLE (reading as zeros); data boundaries widen to whole sectors. */
