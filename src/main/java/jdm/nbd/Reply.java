@@ -15,6 +15,8 @@ class Reply {
     final long offset;
     int error;
     ByteBuffer payload;
+    /** When set, the whole reply as it goes on the wire (chunk headers and data), sent instead of header + payload. */
+    ByteBuffer[] wire;
     Reply next;
 
     Reply(long handle, int command, long offset) {

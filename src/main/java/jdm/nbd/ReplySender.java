@@ -25,7 +25,7 @@ final class ReplySender {
     private final AtomicBoolean sending = new AtomicBoolean();
     // Touched only by the thread holding 'sending'.
     private final ByteBuffer[] headers = new ByteBuffer[BATCH];
-    private final ByteBuffer[] iov = new ByteBuffer[2 * BATCH];
+    private final ByteBuffer[] iov = new ByteBuffer[2 * BATCH + ReadChunks.MAX_BUFFERS];
     private volatile boolean broken;
     /** Set once, after the handshake and before the first request: the reader starts every request after it. */
     private ReplyEncoder encoder = ReplyEncoder.SIMPLE;
@@ -82,6 +82,15 @@ final class ReplySender {
             int n = 0;
             int v = 0;
             for (Reply r = fifo; r != null && n < BATCH; r = r.next, n++) {
+                if (r.wire != null) {
+                    if (v + r.wire.length > 2 * BATCH && n > 0) {
+                        break; // the next write call takes it
+                    }
+                    for (ByteBuffer b : r.wire) {
+                        iov[v++] = b;
+                    }
+                    continue;
+                }
                 ByteBuffer h = headers[n].clear();
                 encoder.header(r, h);
                 h.flip();

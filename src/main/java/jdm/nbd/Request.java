@@ -24,10 +24,12 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private ByteBuffer buf;
     private final int bytes;
     private volatile long endedAt;
+    private final boolean mayHaveHoles;
 
     Request(Connection conn, BlockDevice device, long handle, int command, Op op, int flags, long sector,
-            int sectors, ByteBuffer buf, int bytes) {
+            int sectors, ByteBuffer buf, int bytes, boolean mayHaveHoles) {
         super(handle, command, sector << Bio.SECTOR_SHIFT);
+        this.mayHaveHoles = mayHaveHoles;
         this.conn = conn;
         this.device = device;
         this.op = op;
@@ -101,6 +103,13 @@ final class Request extends Reply implements Runnable, BioEndIo {
         if (op == Op.READ && error == NbdErrno.OK) {
             payload = buf.clear().limit(bytes); // devices fill it by absolute access; reset to be sure
             conn.backlog().filled(bytes);
+            if (mayHaveHoles) {
+                try {
+                    wire = ReadChunks.split(device, handle, offset, payload);
+                } catch (RuntimeException | OutOfMemoryError e) { // the map is a hint: send the data as it is
+                    wire = null;
+                }
+            }
         } else if (buf != null) {
             // A write's payload is done with once the bio ends: back to the pool now, so that a client slow to
             // read its replies holds reply headers, not megabytes of written data.
@@ -113,6 +122,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
     /** The reply is out: release the buffer, the backlog and the in-flight slot. */
     @Override
     void sent() {
+        wire = null;
         if (payload != null) {
             conn.backlog().sent(bytes);
             payload = null;

@@ -11,8 +11,7 @@ import jdm.block.Op;
 /**
  * The transmission phase's reader (proto.md "Transmission", "Request types", "Error values"): parses each request,
  * validates it, reads a WRITE's payload straight into a pooled buffer, and hands it off at once as a {@link Request}
- * on its own virtual thread, so that many requests are in flight; replies go out as they complete. (One exception:
- * on an otherwise idle connection whose device has been quick, the reader runs the request itself.) Invalid
+ * to run (where: {@link Dispatch}), so that many requests are in flight; replies go out as they complete. Invalid
  * requests get an error reply here and the stream stays in step (a refused WRITE's payload is skipped). Only a bad
  * request magic, which leaves no way to find the next request, ends the connection, as do NBD_CMD_DISC and end of
  * stream.
@@ -208,8 +207,11 @@ final class Transmission {
         }
         Request r;
         try {
+            // Large structured reads may leave out the zeros of holes, unless the client asked for one chunk (DF).
+            boolean mayHaveHoles = type == CMD_READ && session.structuredReplies() && (flags & CMD_FLAG_DF) == 0
+                    && length >= ReadChunks.MIN_READ;
             r = new Request(conn, export.device(), handle, type, op, bioFlags, offset >>> Bio.SECTOR_SHIFT,
-                    (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes);
+                    (int) (length >>> Bio.SECTOR_SHIFT), buf, bytes, mayHaveHoles);
         } catch (Throwable e) { // out of heap: nothing may stay held
             if (buf != null) {
                 conn.pool().give(buf);
@@ -218,19 +220,7 @@ final class Transmission {
             throw e;
         }
         conn.inflight().charge(bytes); // released with the slot once the reply is sent (Request.sent)
-        if (conn.inflight().requests() == 1 && r.typical() && conn.submitCost().cheap()) {
-            // Nothing else in flight and the device is quick: another thread would only add a hand-off (and in
-            // a VM a cross-CPU wake-up) to the latency, with nothing to overlap. Under load, or when the device
-            // holds its submitter for long, every request gets its own thread. Measured at queue depth 1:
-            // +50-75% IOPS over always handing off; no loss at depth 32.
-            r.run();
-            return;
-        }
-        try {
-            conn.submitter().execute(r);
-        } catch (RuntimeException | OutOfMemoryError e) { // no thread for it: run it here rather than lose it
-            r.run();
-        }
+        Dispatch.run(conn, r);
     }
 
     /** Most descriptors in one reply: far below the spec's 2^20, and a reply may describe less than asked. */

@@ -118,6 +118,34 @@ class StructuredReplyTest {
     }
 
     @Test
+    void aLargeReadLeavesOutTheHolesOfTheMapButDfGetsOneDataChunk() throws IOException {
+        try (RawClient c = structured()) {
+            goFlags(c, "sparse");
+            c.request(0, CMD_READ, 3, 0, 3 * MIB, null);
+            List<String> chunks = new ArrayList<>();
+            for (RawClient.Chunk ch : c.readStructuredReply()) {
+                ByteBuffer b = ch.buffer();
+                long off = b.getLong();
+                if (ch.type() == REPLY_TYPE_OFFSET_HOLE) {
+                    chunks.add("hole " + off + "+" + b.getInt() + (ch.done() ? " done" : ""));
+                } else {
+                    byte[] want = new byte[MIB];
+                    Arrays.fill(want, (byte) 7);
+                    assertThat(Arrays.copyOfRange(ch.data(), 8, ch.data().length)).isEqualTo(want);
+                    chunks.add("data " + off + "+" + (ch.data().length - 8) + (ch.done() ? " done" : ""));
+                }
+            }
+            assertThat(chunks).containsExactly("hole 0+" + MIB, "data " + MIB + "+" + MIB,
+                    "hole " + 2 * MIB + "+" + MIB + " done");
+            c.request(CMD_FLAG_DF, CMD_READ, 4, 0, 3 * MIB, null);
+            List<RawClient.Chunk> one = c.readStructuredReply();
+            assertThat(one).hasSize(1);
+            assertThat(one.getFirst().type()).isEqualTo(REPLY_TYPE_OFFSET_DATA);
+            assertThat(one.getFirst().data()).hasSize(8 + 3 * MIB);
+        }
+    }
+
+    @Test
     void errorsOfReadsAreErrorOffsetChunksEvenForBadFlagsAndOthersAreErrorChunks() throws IOException {
         try (RawClient c = structured()) {
             goFlags(c, "failing");

@@ -13,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * lseek(2) with SEEK_DATA and SEEK_HOLE through FFM, to find a sparse file's holes (FileChannel cannot). Uses a
- * descriptor of its own, opened read-only on the file: lseek moves that descriptor's offset, which no one else uses.
+ * descriptor of its own, opened read-only on the file: lseek moves that descriptor's offset, which no one uses, so
+ * concurrent queries need no lock (each gets its own answer as the return value).
  */
 final class SeekData implements AutoCloseable {
     private static final int SEEK_DATA = 3;
@@ -60,12 +61,12 @@ final class SeekData implements AutoCloseable {
     }
 
     /** The first data byte at or after pos, {@link #NO_MORE_DATA} if none; pos itself when the call fails. */
-    synchronized long nextData(long pos) {
+    long nextData(long pos) {
         return seek(pos, SEEK_DATA);
     }
 
     /** The first hole byte at or after pos (end of file counts as a hole); the file's end when the call fails. */
-    synchronized long nextHole(long pos, long end) {
+    long nextHole(long pos, long end) {
         long r = seek(pos, SEEK_HOLE);
         return r == NO_MORE_DATA ? end : r;
     }
