@@ -34,6 +34,9 @@ final class ReadChunks {
      */
     static ByteBuffer[] split(BlockDevice device, long handle, long offset, ByteBuffer data) {
         int length = data.remaining();
+        if (!anyZeroBlock(data, length)) {
+            return null; // the common case of data: no map query (lseek may walk a file's extents to its end)
+        }
         int[] holes = new int[2 * MAX_HOLES]; // [start, end) pairs, relative to offset
         int[] n = {0};
         long[] at = {0};
@@ -52,6 +55,16 @@ final class ReadChunks {
             return end < length;
         });
         return n[0] == 0 ? null : encode(handle, offset, data, holes, n[0]);
+    }
+
+    /** True if some aligned 4 KiB block of the buffer is all zeros: the first word of each says most of it. */
+    private static boolean anyZeroBlock(ByteBuffer data, int length) {
+        for (int p = 0; p + MIN_HOLE <= length; p += MIN_HOLE) {
+            if (data.getLong(p) == 0 && zeros(data, p, p + MIN_HOLE)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean zeros(ByteBuffer data, int start, int end) {
