@@ -23,8 +23,9 @@ enum ReplyEncoder {
         void header(Reply r, ByteBuffer h) {
             int payload = r.payload == null ? 0 : r.payload.remaining();
             if (r.error != NbdErrno.OK) {
-                // A READ's error names where it failed (the request's start: nothing of it was sent).
-                boolean read = r.command == CMD_READ;
+                // A READ the device failed names where (the request's start: no data of it was sent; the range is
+                // not empty, as only non-empty requests reach the device). Refusals by the reader are plain errors.
+                boolean read = r.command == CMD_READ && r instanceof Request;
                 chunk(h, read ? REPLY_TYPE_ERROR_OFFSET : REPLY_TYPE_ERROR, r.handle, read ? 14 : 6);
                 h.putInt(r.error).putShort((short) 0); // no message
                 if (read) {

@@ -146,7 +146,7 @@ class StructuredReplyTest {
     }
 
     @Test
-    void errorsOfReadsAreErrorOffsetChunksEvenForBadFlagsAndOthersAreErrorChunks() throws IOException {
+    void failedReadsAreErrorOffsetChunksRefusalsAndOtherErrorsAreErrorChunks() throws IOException {
         try (RawClient c = structured()) {
             goFlags(c, "failing");
             c.request(0, CMD_READ, 1, 4096, 512, null);
@@ -157,9 +157,16 @@ class StructuredReplyTest {
             ByteBuffer b = e.buffer();
             assertThat(b.getShort(4)).isZero(); // no message
             assertThat(b.getLong(6)).isEqualTo(4096); // within the request
-            c.request(CMD_FLAG_REQ_ONE, CMD_READ, 2, 0, 512, null); // a flag READ does not take: still structured
+            for (long length : new long[] {512, 0}) { // a flag READ does not take: still a structured reply
+                c.request(CMD_FLAG_REQ_ONE, CMD_READ, 2, 0, length, null);
+                e = c.readChunk();
+                assertThat(e.type()).isEqualTo(REPLY_TYPE_ERROR);
+                assertThat(e.done()).isTrue();
+                assertThat(e.error()).isEqualTo(NbdErrno.EINVAL);
+            }
+            c.request(0, CMD_READ, 2, 2048 * 512, 512, null); // beyond the end
             e = c.readChunk();
-            assertThat(e.type()).isEqualTo(REPLY_TYPE_ERROR_OFFSET);
+            assertThat(e.type()).isEqualTo(REPLY_TYPE_ERROR);
             assertThat(e.error()).isEqualTo(NbdErrno.EINVAL);
             c.request(0, CMD_WRITE, 3, 0, 512, new byte[512]);
             e = c.readChunk();
