@@ -45,6 +45,15 @@ final class ListenOptions {
                     + " ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--group", paramLabel = "GROUP",
+            description = "Create the NBD and control sockets 0660 in this group (default: 0600) and let its members"
+                    + " in.")
+    String group;
+
+    @Option(names = "--allow-uid", paramLabel = "UID",
+            description = "Let this uid use the Unix sockets besides root and the daemon's own user (repeatable).")
+    java.util.List<Integer> allowUids = new java.util.ArrayList<>();
+
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
         if (handshakeTimeoutSeconds < 0) {
@@ -55,8 +64,39 @@ final class ListenOptions {
             throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
                     "--max-connections must be at least 1");
         }
+        for (int uid : allowUids) {
+            if (uid < 0) {
+                throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--allow-uid " + uid
+                        + " is negative");
+            }
+        }
+        jdm.nbd.SocketAccess access;
+        try {
+            access = jdm.nbd.SocketAccess.of(group, allowUids);
+        } catch (java.io.IOException e) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--group " + group
+                    + ": no such group");
+        }
+        if (tcp > 0 && !isLoopback(bind)) {
+            System.err.println("jdm: warning: NBD over TCP on " + bind + " without TLS: anyone who can reach it"
+                    + " can read and write the exports");
+        }
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections);
+                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access);
+    }
+
+    /** Whether host names only this machine (a name that does not resolve is not loopback: warn). */
+    private static boolean isLoopback(String host) {
+        try {
+            for (var a : java.net.InetAddress.getAllByName(host)) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Reads a size option; a bad one is a usage error. */
