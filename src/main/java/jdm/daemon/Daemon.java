@@ -13,6 +13,7 @@ import jdm.dm.DeviceNamespace;
 import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
 import jdm.nbd.SocketAccess;
+import jdm.nbd.TlsConfig;
 
 /**
  * The jdm process: one device namespace, its NBD exports (Unix socket and/or TCP) and its control socket. Stopping
@@ -40,12 +41,12 @@ public final class Daemon implements AutoCloseable {
      */
     public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
                          long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections,
-                         SocketAccess access) {
+                         SocketAccess access, TlsConfig tls) {
         /** With the default socket access: mode 0600, root and the daemon's own user. */
         public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
                 long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
             this(nbdSocket, tcpHost, tcpPort, controlSocket, ramDisks, ramDiskSizeBytes, handshakeTimeout,
-                    maxConnections, SocketAccess.ownerOnly());
+                    maxConnections, SocketAccess.ownerOnly(), null);
         }
 
         /** With brd's default RAM disks: 16 of 4 MiB, sparse (memory is taken only as they are written). */
@@ -110,7 +111,8 @@ public final class Daemon implements AutoCloseable {
 
     private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
         NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
-                .maxConnections(listen.maxConnections()).unixAccess(listen.access());
+                .maxConnections(listen.maxConnections()).unixAccess(listen.access())
+                .tls(listen.tls());
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
             nbd.listenUnix(listen.nbdSocket());

@@ -54,6 +54,20 @@ final class ListenOptions {
             description = "Let this uid use the Unix sockets besides root and the daemon's own user (repeatable).")
     java.util.List<Integer> allowUids = new java.util.ArrayList<>();
 
+    @Option(names = "--tls", paramLabel = "off|on|require", defaultValue = "off",
+            converter = TlsModeConverter.class,
+            description = "NBD_OPT_STARTTLS: off, on (offered) or require (clients must use TLS), as nbdkit's --tls"
+                    + " (default ${DEFAULT-VALUE}).")
+    jdm.nbd.TlsConfig.Mode tlsMode;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "X.509 credentials for TLS: DIR/server-cert.pem and DIR/server-key.pem (nbdkit's layout).")
+    Path tlsCertificates;
+
+    @Option(names = "--tls-psk", paramLabel = "FILE",
+            description = "Pre-shared keys for TLS: lines username:hexkey, as GnuTLS psktool writes.")
+    Path tlsPsk;
+
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
         if (handshakeTimeoutSeconds < 0) {
@@ -77,12 +91,52 @@ final class ListenOptions {
             throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--group " + group
                     + ": no such group");
         }
-        if (tcp > 0 && !isLoopback(bind)) {
+        jdm.nbd.TlsConfig tls = tlsConfig();
+        if (tcp > 0 && !isLoopback(bind) && tls == null) {
             System.err.println("jdm: warning: NBD over TCP on " + bind + " without TLS: anyone who can reach it"
                     + " can read and write the exports");
         }
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access);
+                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access, tls);
+    }
+
+    private jdm.nbd.TlsConfig tlsConfig() {
+        var cl = mixee.commandLine();
+        if (tlsCertificates != null && tlsPsk != null) {
+            throw new picocli.CommandLine.ParameterException(cl, "--tls-certificates and --tls-psk exclude each"
+                    + " other");
+        }
+        if (tlsMode == jdm.nbd.TlsConfig.Mode.OFF) {
+            if (tlsCertificates != null || tlsPsk != null) {
+                throw new picocli.CommandLine.ParameterException(cl, "TLS credentials given with --tls=off");
+            }
+            return null;
+        }
+        try {
+            if (tlsPsk != null) {
+                return jdm.nbd.TlsConfig.psk(tlsMode, tlsPsk);
+            }
+            if (tlsCertificates != null) {
+                return jdm.nbd.TlsConfig.x509(tlsMode, tlsCertificates);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new picocli.CommandLine.ParameterException(cl, "TLS credentials: " + e.getMessage());
+        }
+        throw new picocli.CommandLine.ParameterException(cl, "--tls=" + tlsMode.name().toLowerCase(java.util.Locale.ROOT)
+                + " needs --tls-certificates DIR or --tls-psk FILE");
+    }
+
+    /** off, on, require (nbdkit's words). */
+    static final class TlsModeConverter implements ITypeConverter<jdm.nbd.TlsConfig.Mode> {
+        @Override
+        public jdm.nbd.TlsConfig.Mode convert(String value) {
+            return switch (value) {
+                case "off" -> jdm.nbd.TlsConfig.Mode.OFF;
+                case "on" -> jdm.nbd.TlsConfig.Mode.ON;
+                case "require" -> jdm.nbd.TlsConfig.Mode.REQUIRE;
+                default -> throw new TypeConversionException("--tls takes off, on or require, not " + value);
+            };
+        }
     }
 
     /** Whether host names only this machine (a name that does not resolve is not loopback: warn). */

@@ -23,6 +23,8 @@ final class Connection implements Runnable {
     private static final long MAX_SEND_BACKLOG = 1L << 20;
 
     private final SocketChannel channel;
+    /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
+    private final StartTlsChannel tls;
     private final Exports exports;
     private final BufferPool pool;
     private final Executor submitter;
@@ -45,6 +47,14 @@ final class Connection implements Runnable {
     Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
             ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
             long maxServerBytes) {
+        this(channel, exports, pool, submitter, onClosed, timers, handshakeTimeoutNanos, serverBytes, maxServerBytes,
+                null);
+    }
+
+    /** As above, offering NBD_OPT_STARTTLS with tlsConfig (null: no TLS). */
+    Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
+            ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
+            long maxServerBytes, TlsConfig tlsConfig) {
         this.inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES, serverBytes, maxServerBytes);
         this.channel = channel;
         this.exports = exports;
@@ -53,7 +63,8 @@ final class Connection implements Runnable {
         this.onClosed = onClosed;
         this.timers = timers;
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
-        this.sender = new ReplySender(channel, this::shutdownInput);
+        this.tls = tlsConfig == null ? null : new StartTlsChannel(channel, tlsConfig);
+        this.sender = new ReplySender(tls != null ? tls : channel, this::shutdownInput);
     }
 
     @Override
@@ -65,8 +76,8 @@ final class Connection implements Runnable {
             if (handshakeTimeoutNanos > 0) {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
-            in = new SocketInput(channel, pool.take(READ_AHEAD));
-            export = Handshake.negotiate(in, channel, exports);
+            in = new SocketInput(tls != null ? tls : channel, pool.take(READ_AHEAD));
+            export = tls != null ? Handshake.negotiate(in, tls, exports) : Handshake.negotiate(in, channel, exports);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);

@@ -25,17 +25,25 @@ final class Handshake {
     private final SocketInput in;
     private final WritableByteChannel out;
     private final Exports exports;
+    /** The connection's channel when the server offers TLS (in and out read and write through it), else null. */
+    private final StartTlsChannel tls;
     private boolean noZeroes;
 
-    private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
+    private Handshake(SocketInput in, WritableByteChannel out, Exports exports, StartTlsChannel tls) {
         this.in = in;
         this.out = out;
         this.exports = exports;
+        this.tls = tls;
     }
 
     /** Runs the handshake; returns the export to serve, opened, or null when the connection should just close. */
     static Export negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
-        return new Handshake(in, out, exports).run();
+        return new Handshake(in, out, exports, null).run();
+    }
+
+    /** As {@link #negotiate(SocketInput, WritableByteChannel, Exports)}, offering STARTTLS on tls (in's channel). */
+    static Export negotiate(SocketInput in, StartTlsChannel tls, Exports exports) throws IOException {
+        return new Handshake(in, tls, exports, tls).run();
     }
 
     private Export run() throws IOException {
@@ -70,6 +78,13 @@ final class Handshake {
                 reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
                 continue;
             }
+            if (tls != null && tls.required() && !tls.secure() && option != OPT_STARTTLS && option != OPT_ABORT) {
+                if (option == OPT_EXPORT_NAME) {
+                    return null; // cannot be refused with a reply
+                }
+                reply(option, REP_ERR_TLS_REQD, "TLS is required: negotiate NBD_OPT_STARTTLS first");
+                continue;
+            }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
                     return exportName(data);
@@ -86,8 +101,17 @@ final class Handshake {
                 case OPT_STARTTLS -> {
                     if (data.length != 0) {
                         reply(option, REP_ERR_INVALID, "STARTTLS takes no data");
+                    } else if (tls == null) {
+                        reply(option, REP_ERR_POLICY, "TLS is not enabled on this server");
+                    } else if (tls.secure()) {
+                        reply(option, REP_ERR_INVALID, "TLS is already negotiated");
+                    } else if (in.buffered() != 0) {
+                        // Bytes sent after STARTTLS before our reply would be taken as if they came over TLS
+                        // (a plaintext injection, as CVE-2021-3716): the client broke the protocol.
+                        return null;
                     } else {
-                        reply(option, REP_ERR_POLICY, "TLS is not supported by this server");
+                        ack(option);
+                        tls.startTls();
                     }
                 }
                 case OPT_INFO, OPT_GO -> {

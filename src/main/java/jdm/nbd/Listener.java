@@ -96,7 +96,8 @@ final class Listener implements AutoCloseable {
     }
 
     SocketAddress address() throws IOException {
-        return server.getLocalAddress();
+        // A Unix socket was bound in a private directory and renamed: its final path is the address.
+        return unixPath != null ? UnixDomainSocketAddress.of(unixPath) : server.getLocalAddress();
     }
 
     /**

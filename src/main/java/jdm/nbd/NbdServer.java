@@ -69,6 +69,7 @@ public final class NbdServer implements AutoCloseable {
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
     private final AtomicInteger open = new AtomicInteger();
     private SocketAccess unixAccess = SocketAccess.ownerOnly();
+    private TlsConfig tls; // null: no TLS
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private long maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
@@ -111,6 +112,13 @@ public final class NbdServer implements AutoCloseable {
     public synchronized NbdServer unixAccess(SocketAccess access) {
         checkNotStarted();
         this.unixAccess = Objects.requireNonNull(access, "access");
+        return this;
+    }
+
+    /** Offers (or requires) NBD_OPT_STARTTLS with these credentials; null or mode OFF: no TLS. */
+    public synchronized NbdServer tls(TlsConfig config) {
+        checkNotStarted();
+        this.tls = config == null || config.mode() == TlsConfig.Mode.OFF ? null : config;
         return this;
     }
 
@@ -198,7 +206,7 @@ public final class NbdServer implements AutoCloseable {
             c = new Connection(ch, exports, pool, submitter, () -> {
                 connections.remove(self[0]);
                 open.decrementAndGet();
-            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes);
+            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes, tls);
         } catch (Throwable e) {
             open.decrementAndGet();
             throw e;

@@ -46,7 +46,7 @@ class SocketAccessTest {
         int old = umask(0);
         try {
             Daemon d = Daemon.start(new Daemon.Listen(dir.resolve("nbd.sock"), null, 0, dir.resolve("ctl.sock"), 1,
-                    1 << 20, NbdServer.DEFAULT_HANDSHAKE_TIMEOUT, NbdServer.DEFAULT_MAX_CONNECTIONS, access));
+                    1 << 20, NbdServer.DEFAULT_HANDSHAKE_TIMEOUT, NbdServer.DEFAULT_MAX_CONNECTIONS, access, null));
             d.namespace().createWithTable("vol", null, false, "0 8192 zero", dir);
             return d;
         } finally {
