@@ -18,6 +18,7 @@ import org.bouncycastle.crypto.params.ECPrivateKeyParameters;
 import org.bouncycastle.crypto.params.RSAPrivateCrtKeyParameters;
 import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.tls.Certificate;
+import org.bouncycastle.tls.CipherSuite;
 import org.bouncycastle.tls.DefaultTlsServer;
 import org.bouncycastle.tls.PSKTlsServer;
 import org.bouncycastle.tls.ProtocolVersion;
@@ -124,6 +125,19 @@ public final class TlsConfig {
             @Override
             protected ProtocolVersion[] getSupportedVersions() {
                 return ProtocolVersion.TLSv12.only(); // ECDHE suites signed with the server key
+            }
+
+            @Override
+            protected int[] getSupportedCipherSuites() {
+                // Only suites the key can sign for: the default list puts RSA first, which an EC key cannot serve.
+                int[] suites = key instanceof ECPrivateKeyParameters ? new int[] {
+                    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+                    CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+                    CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256} : new int[] {
+                    CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+                    CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                    CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256};
+                return TlsUtils.getSupportedCipherSuites(getCrypto(), suites);
             }
 
             @Override

@@ -59,17 +59,28 @@ class TlsTest {
 
     /** A CA and a server certificate signed by it, in nbdkit's (and libnbd's, and qemu's) file names. */
     private Path pki() throws Exception {
-        Path pki = Files.createDirectories(dir.resolve("pki"));
+        return pki("rsa:2048");
+    }
+
+    /** As {@link #pki()} with keys of another kind ("ec" for P-256). */
+    private Path pki(String newkey) throws Exception {
+        Path pki = Files.createDirectories(dir.resolve("pki-" + newkey.replace(':', '-')));
         Files.writeString(pki.resolve("ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"
                 + "keyUsage=digitalSignature,keyEncipherment\n");
         String p = pki + "/";
-        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p + "ca-key.pem", "-out",
-                p + "ca-cert.pem", "-days", "2", "-subj", "/CN=jdm test CA");
-        sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p + "server-key.pem", "-out",
-                p + "server.csr", "-subj", "/CN=localhost");
+        String[] key = newkey.equals("ec") ? new String[] {"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"}
+                : new String[] {"-newkey", newkey};
+        sh(concat(new String[] {"openssl", "req", "-x509"}, key, "-nodes", "-keyout", p + "ca-key.pem", "-out",
+                p + "ca-cert.pem", "-days", "2", "-subj", "/CN=jdm test CA"));
+        sh(concat(new String[] {"openssl", "req"}, key, "-nodes", "-keyout", p + "server-key.pem", "-out",
+                p + "server.csr", "-subj", "/CN=localhost"));
         sh("openssl", "x509", "-req", "-in", p + "server.csr", "-CA", p + "ca-cert.pem", "-CAkey", p + "ca-key.pem",
                 "-CAcreateserial", "-out", p + "server-cert.pem", "-days", "2", "-extfile", p + "ext");
         return pki;
+    }
+
+    private static String[] concat(String[] a, String[] b, String... c) {
+        return java.util.stream.Stream.of(a, b, c).flatMap(java.util.Arrays::stream).toArray(String[]::new);
     }
 
     private static void sh(String... cmd) throws Exception {
@@ -138,6 +149,16 @@ class TlsTest {
             Tools.run("nbdcopy", src.toString(), uri);
             assertThat(Files.mismatch(src, dir.resolve("disk.img"))).isEqualTo(-1L);
             assertThat(exitOf("nbdinfo", "--size", plainUri())).as("plaintext refused").isNotZero();
+        }
+    }
+
+    @Test
+    void anEcKeyServesToo() throws Exception {
+        Tools.need("nbdinfo", "openssl");
+        Path pki = pki("ec");
+        try (Daemon d = start(TlsConfig.x509(TlsConfig.Mode.REQUIRE, pki))) {
+            String uri = "nbds+unix:///t?socket=" + sock() + "&tls-certificates=" + pki;
+            assertThat(Tools.run("nbdinfo", "--size", uri).trim()).isEqualTo("4194304");
         }
     }
 
