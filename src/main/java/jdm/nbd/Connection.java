@@ -77,7 +77,7 @@ final class Connection implements Runnable {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
             in = new SocketInput(tls != null ? tls : channel, pool.take(READ_AHEAD));
-            export = tls != null ? Handshake.negotiate(in, tls, exports) : Handshake.negotiate(in, channel, exports);
+            export = Handshake.negotiate(in, tls != null ? tls : channel, exports);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);

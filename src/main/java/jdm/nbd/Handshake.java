@@ -25,25 +25,17 @@ final class Handshake {
     private final SocketInput in;
     private final WritableByteChannel out;
     private final Exports exports;
-    /** The connection's channel when the server offers TLS (in and out read and write through it), else null. */
-    private final StartTlsChannel tls;
     private boolean noZeroes;
 
-    private Handshake(SocketInput in, WritableByteChannel out, Exports exports, StartTlsChannel tls) {
+    private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
         this.in = in;
         this.out = out;
         this.exports = exports;
-        this.tls = tls;
     }
 
     /** Runs the handshake; returns the export to serve, opened, or null when the connection should just close. */
     static Export negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
-        return new Handshake(in, out, exports, null).run();
-    }
-
-    /** As {@link #negotiate(SocketInput, WritableByteChannel, Exports)}, offering STARTTLS on tls (in's channel). */
-    static Export negotiate(SocketInput in, StartTlsChannel tls, Exports exports) throws IOException {
-        return new Handshake(in, tls, exports, tls).run();
+        return new Handshake(in, out, exports).run();
     }
 
     private Export run() throws IOException {
@@ -78,6 +70,7 @@ final class Handshake {
                 reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
                 continue;
             }
+            StartTlsChannel tls = tls();
             if (tls != null && tls.required() && !tls.secure() && option != OPT_STARTTLS && option != OPT_ABORT) {
                 if (option == OPT_EXPORT_NAME) {
                     return null; // cannot be refused with a reply
@@ -269,6 +262,14 @@ final class Handshake {
             b.put(payload);
         }
         write(b.flip());
+    }
+
+    /**
+     * The connection's channel when the server offers TLS: out (and in's channel) is then a {@link StartTlsChannel},
+     * which STARTTLS switches to TLS; null on a server without TLS.
+     */
+    private StartTlsChannel tls() {
+        return out instanceof StartTlsChannel t ? t : null;
     }
 
     private void write(ByteBuffer b) throws IOException {
