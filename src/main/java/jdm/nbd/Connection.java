@@ -69,6 +69,9 @@ final class Connection implements Runnable {
 
     @Override
     public void run() {
+        // What the handshake reads and writes: the socket, or the channel STARTTLS can switch to TLS when the server
+        // offers TLS (as a local, this name keeps the protocol code below the same either way).
+        var channel = tls != null ? tls : this.channel;
         Export export = null;
         SocketInput in = null;
         ScheduledFuture<?> timeout = null;
@@ -76,8 +79,8 @@ final class Connection implements Runnable {
             if (handshakeTimeoutNanos > 0) {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
-            in = new SocketInput(tls != null ? tls : channel, pool.take(READ_AHEAD));
-            export = Handshake.negotiate(in, tls != null ? tls : channel, exports);
+            in = new SocketInput(channel, pool.take(READ_AHEAD));
+            export = Handshake.negotiate(in, channel, exports);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);
@@ -105,7 +108,7 @@ final class Connection implements Runnable {
                 }
             }
             try {
-                channel.close();
+                this.channel.close(); // the socket: no TLS close_notify, which could block on a stalled client
             } catch (IOException ignored) {
                 // nothing left to tell the client
             }
