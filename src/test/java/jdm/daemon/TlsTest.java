@@ -153,6 +153,24 @@ class TlsTest {
     }
 
     @Test
+    void tlsWorksOverTcpToo() throws Exception {
+        Tools.need("nbdinfo");
+        Path psk = pskFile();
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        try (Daemon d = Daemon.start(new Daemon.Listen(null, "127.0.0.1", port, null, 1, 1 << 20,
+                NbdServer.DEFAULT_HANDSHAKE_TIMEOUT, NbdServer.DEFAULT_MAX_CONNECTIONS, SocketAccess.ownerOnly(),
+                TlsConfig.psk(TlsConfig.Mode.REQUIRE, psk)))) {
+            d.namespace().createWithTable("t", null, false, "0 8192 zero", dir);
+            assertThat(Tools.run("nbdinfo", "--size", "nbds://alice@127.0.0.1:" + port + "/t?tls-psk-file=" + psk)
+                    .trim()).isEqualTo("4194304");
+            assertThat(exitOf("nbdinfo", "--size", "nbd://127.0.0.1:" + port + "/t")).isNotZero();
+        }
+    }
+
+    @Test
     void anEcKeyServesToo() throws Exception {
         Tools.need("nbdinfo", "openssl");
         Path pki = pki("ec");
