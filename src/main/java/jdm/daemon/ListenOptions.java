@@ -122,7 +122,8 @@ final class ListenOptions {
         } catch (java.io.IOException | RuntimeException e) {
             throw new picocli.CommandLine.ParameterException(cl, "TLS credentials: " + e.getMessage());
         }
-        throw new picocli.CommandLine.ParameterException(cl, "--tls=" + tlsMode.name().toLowerCase(java.util.Locale.ROOT)
+        String mode = tlsMode.name().toLowerCase(java.util.Locale.ROOT);
+        throw new picocli.CommandLine.ParameterException(cl, "--tls=" + mode
                 + " needs --tls-certificates DIR or --tls-psk FILE");
     }
 

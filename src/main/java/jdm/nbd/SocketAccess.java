@@ -84,9 +84,9 @@ public final class SocketAccess {
     public ServerSocketChannel bind(Path path, int backlog) throws IOException {
         Path abs = path.toAbsolutePath();
         Path parent = abs.getParent();
-        Path dir = Files.createTempDirectory(parent, ".jdm-bind-");
+        Path dir = privateDirectory(parent);
         try {
-            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------")); // whatever the umask
             Path tmp = dir.resolve("s");
             ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             try {
@@ -107,6 +107,29 @@ public final class SocketAccess {
             }
         } finally {
             Files.deleteIfExists(dir);
+        }
+    }
+
+    /**
+     * A new 0700 directory in parent with a short name (".XXXXX"): the JDK binds socket paths of up to 106 bytes,
+     * and the path bound inside it ("parent/.XXXXX/s") is no longer than "parent/nbd.sock", so a path that fits at
+     * its final place fits here too (unless its file name is shorter than 8 bytes).
+     */
+    private static Path privateDirectory(Path parent) throws IOException {
+        var rnd = java.util.concurrent.ThreadLocalRandom.current();
+        for (int attempt = 0; ; attempt++) {
+            StringBuilder name = new StringBuilder(".");
+            for (int i = 0; i < 5; i++) {
+                name.append(Character.forDigit(rnd.nextInt(36), 36));
+            }
+            try {
+                return Files.createDirectory(parent.resolve(name.toString()),
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                if (attempt == 100) {
+                    throw e;
+                }
+            }
         }
     }
 

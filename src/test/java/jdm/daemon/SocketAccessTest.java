@@ -71,6 +71,19 @@ class SocketAccessTest {
     }
 
     @Test
+    void aSocketPathAtTheLengthLimitStillBinds() throws Throwable {
+        // The JDK binds paths of up to 106 bytes: the private directory's path must be no longer than the final one.
+        String base = dir.toAbsolutePath().toString();
+        int fill = 106 - base.length() - "/d/x/nbd.sock".length() + 1;
+        Path deep = Files.createDirectories(Path.of(base, "d".repeat(fill), "x"));
+        Path sock = deep.resolve("nbd.sock");
+        assertThat(sock.toString()).hasSize(106);
+        try (Daemon d = Daemon.start(new Daemon.Listen(sock, null, 0, null))) {
+            assertThat(mode(sock)).isEqualTo("rw-------");
+        }
+    }
+
+    @Test
     void withAGroupTheSocketsAre0660InThatGroup() throws Throwable {
         String group = "nogroup";
         Assumptions.assumeTrue(Files.readString(Path.of("/etc/group")).contains("\n" + group + ":"), "no group "
