@@ -206,6 +206,19 @@ class TlsTest {
         }
     }
 
+    @Test
+    void bytesSentRightAfterStartTlsCloseTheConnection() throws Exception {
+        // A client (or a man in the middle) that sends plaintext behind STARTTLS would have it read as if it came
+        // over TLS: the server hangs up instead of answering.
+        try (Daemon d = start(TlsConfig.psk(TlsConfig.Mode.REQUIRE, pskFile()));
+                SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(sock()))) {
+            readFully(ch, 18);
+            ch.write(ByteBuffer.allocate(4 + 16 + 16).putInt(3).putLong(IHAVEOPT).putInt(5).putInt(0)
+                    .putLong(IHAVEOPT).putInt(OPT_LIST).putInt(0).flip());
+            assertThat(ch.read(ByteBuffer.allocate(20))).isEqualTo(-1);
+        }
+    }
+
     private static ByteBuffer readFully(SocketChannel ch, int n) throws Exception {
         ByteBuffer b = ByteBuffer.allocate(n);
         while (b.hasRemaining()) {
