@@ -5,7 +5,6 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
@@ -23,7 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import jdm.dm.DeviceNamespace;
+import jdm.nbd.SocketAccess;
 
 /**
  * The control socket: a Unix domain socket on which clients (the dmsetup front end, tests, scripts) send
@@ -55,9 +56,15 @@ public final class ControlServer implements AutoCloseable {
     private final Duration requestTimeout;
     private final ScheduledThreadPoolExecutor timers;
 
-    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server, Duration requestTimeout) {
+    /** Whether an accepted peer's uid may use the socket (SO_PEERCRED). */
+    private final Predicate<SocketChannel> peerCheck;
+    private long refusedPeers; // accept thread only
+
+    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server, Duration requestTimeout,
+            Predicate<SocketChannel> peerCheck) {
         this.socketPath = socketPath;
         this.server = server;
+        this.peerCheck = peerCheck;
         this.requestTimeout = requestTimeout;
         this.timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("jdm-control-timer").daemon()
                 .factory());
@@ -84,20 +91,40 @@ public final class ControlServer implements AutoCloseable {
 
     /** As {@link #start(DeviceNamespace, Path)}, with another time allowed for each request to arrive. */
     static ControlServer start(DeviceNamespace ns, Path unixSocketPath, Duration requestTimeout) throws IOException {
+        return start(ns, unixSocketPath, requestTimeout, SocketAccess.ownerOnly());
+    }
+
+    /**
+     * As {@link #start(DeviceNamespace, Path)}, with the socket's mode, group and allowed users from access (the
+     * default: 0600, root and the daemon's user).
+     */
+    public static ControlServer start(DeviceNamespace ns, Path unixSocketPath, SocketAccess access)
+            throws IOException {
+        return start(ns, unixSocketPath, REQUEST_TIMEOUT, access);
+    }
+
+    static ControlServer start(DeviceNamespace ns, Path unixSocketPath, Duration requestTimeout,
+            SocketAccess access) throws IOException {
         Path path = unixSocketPath.toAbsolutePath();
         removeStaleSocket(path);
         Path parent = path.getParent();
         if (parent != null) {
             Files.createDirectories(parent);
         }
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        ServerSocketChannel ch;
+        Predicate<SocketChannel> check;
         try {
-            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
+            ch = access.bind(path, BACKLOG);
         } catch (IOException e) {
-            ch.close();
             throw new IOException("cannot listen on " + path + ": " + e.getMessage(), e);
         }
-        ControlServer s = new ControlServer(ns, path, ch, requestTimeout);
+        try {
+            check = access.checkerFor(path);
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        ControlServer s = new ControlServer(ns, path, ch, requestTimeout, check);
         s.acceptor.start();
         return s;
     }
@@ -166,6 +193,14 @@ public final class ControlServer implements AutoCloseable {
             if (backoffMillis != 0) {
                 backoffMillis = 0;
                 log(System.Logger.Level.INFO, "control socket accepting again");
+            }
+            if (!peerCheck.test(c)) {
+                closeQuietly(c);
+                if (refusedPeers++ % 1000 == 0) {
+                    log(System.Logger.Level.WARNING, "control socket refused a user not allowed (" + refusedPeers
+                            + " so far)");
+                }
+                continue;
             }
             try {
                 clients.add(c);

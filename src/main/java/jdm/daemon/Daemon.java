@@ -12,6 +12,8 @@ import jdm.daemon.state.StateStore;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.targets.BuiltinTargets;
 import jdm.nbd.NbdServer;
+import jdm.nbd.SocketAccess;
+import jdm.nbd.TlsConfig;
 
 /**
  * The jdm process: one device namespace, its NBD exports (Unix socket and/or TCP) and its control socket. Stopping
@@ -38,7 +40,15 @@ public final class Daemon implements AutoCloseable {
      * kernel's brd module parameters rd_nr and rd_size.
      */
     public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
-                         long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
+                         long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections,
+                         SocketAccess access, TlsConfig tls) {
+        /** With the default socket access: mode 0600, root and the daemon's own user. */
+        public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
+                long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
+            this(nbdSocket, tcpHost, tcpPort, controlSocket, ramDisks, ramDiskSizeBytes, handshakeTimeout,
+                    maxConnections, SocketAccess.ownerOnly(), null);
+        }
+
         /** With brd's default RAM disks: 16 of 4 MiB, sparse (memory is taken only as they are written). */
         public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket) {
             this(nbdSocket, tcpHost, tcpPort, controlSocket, RamDisks.DEFAULT_COUNT, RamDisks.DEFAULT_SIZE_BYTES);
@@ -101,7 +111,8 @@ public final class Daemon implements AutoCloseable {
 
     private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
         NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
-                .maxConnections(listen.maxConnections());
+                .maxConnections(listen.maxConnections()).unixAccess(listen.access())
+                .tls(listen.tls());
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
             nbd.listenUnix(listen.nbdSocket());
@@ -113,7 +124,7 @@ public final class Daemon implements AutoCloseable {
         try {
             if (listen.controlSocket() != null) {
                 createParent(listen.controlSocket());
-                control = ControlServer.start(ns, listen.controlSocket());
+                control = ControlServer.start(ns, listen.controlSocket(), listen.access());
             }
             nbd.start();
         } catch (IOException | RuntimeException e) {

@@ -45,6 +45,29 @@ final class ListenOptions {
                     + " ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--group", paramLabel = "GROUP",
+            description = "Create the NBD and control sockets 0660 in this group (default: 0600) and let its members"
+                    + " in.")
+    String group;
+
+    @Option(names = "--allow-uid", paramLabel = "UID",
+            description = "Let this uid use the Unix sockets besides root and the daemon's own user (repeatable).")
+    java.util.List<Integer> allowUids = new java.util.ArrayList<>();
+
+    @Option(names = "--tls", paramLabel = "off|on|require", defaultValue = "off",
+            converter = TlsModeConverter.class,
+            description = "NBD_OPT_STARTTLS: off, on (offered) or require (clients must use TLS), as nbdkit's --tls"
+                    + " (default ${DEFAULT-VALUE}).")
+    jdm.nbd.TlsConfig.Mode tlsMode;
+
+    @Option(names = "--tls-certificates", paramLabel = "DIR",
+            description = "X.509 credentials for TLS: DIR/server-cert.pem and DIR/server-key.pem (nbdkit's layout).")
+    Path tlsCertificates;
+
+    @Option(names = "--tls-psk", paramLabel = "FILE",
+            description = "Pre-shared keys for TLS: lines username:hexkey, as GnuTLS psktool writes.")
+    Path tlsPsk;
+
     Daemon.Listen listen(Path defaultControl) {
         int tcp = port != null ? port : socket == null ? 10809 : 0;
         if (handshakeTimeoutSeconds < 0) {
@@ -55,8 +78,80 @@ final class ListenOptions {
             throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
                     "--max-connections must be at least 1");
         }
+        for (int uid : allowUids) {
+            if (uid < 0) {
+                throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--allow-uid " + uid
+                        + " is negative");
+            }
+        }
+        jdm.nbd.SocketAccess access;
+        try {
+            access = jdm.nbd.SocketAccess.of(group, allowUids);
+        } catch (java.io.IOException e) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--group " + group
+                    + ": no such group");
+        }
+        jdm.nbd.TlsConfig tls = tlsConfig();
+        if (tcp > 0 && !isLoopback(bind) && tls == null) {
+            System.err.println("jdm: warning: NBD over TCP on " + bind + " without TLS: anyone who can reach it"
+                    + " can read and write the exports");
+        }
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections);
+                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access, tls);
+    }
+
+    private jdm.nbd.TlsConfig tlsConfig() {
+        var cl = mixee.commandLine();
+        if (tlsCertificates != null && tlsPsk != null) {
+            throw new picocli.CommandLine.ParameterException(cl, "--tls-certificates and --tls-psk exclude each"
+                    + " other");
+        }
+        if (tlsMode == jdm.nbd.TlsConfig.Mode.OFF) {
+            if (tlsCertificates != null || tlsPsk != null) {
+                throw new picocli.CommandLine.ParameterException(cl, "TLS credentials given with --tls=off");
+            }
+            return null;
+        }
+        try {
+            if (tlsPsk != null) {
+                return jdm.nbd.TlsConfig.psk(tlsMode, tlsPsk);
+            }
+            if (tlsCertificates != null) {
+                return jdm.nbd.TlsConfig.x509(tlsMode, tlsCertificates);
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new picocli.CommandLine.ParameterException(cl, "TLS credentials: " + e.getMessage());
+        }
+        String mode = tlsMode.name().toLowerCase(java.util.Locale.ROOT);
+        throw new picocli.CommandLine.ParameterException(cl, "--tls=" + mode
+                + " needs --tls-certificates DIR or --tls-psk FILE");
+    }
+
+    /** off, on, require (nbdkit's words). */
+    static final class TlsModeConverter implements ITypeConverter<jdm.nbd.TlsConfig.Mode> {
+        @Override
+        public jdm.nbd.TlsConfig.Mode convert(String value) {
+            return switch (value) {
+                case "off" -> jdm.nbd.TlsConfig.Mode.OFF;
+                case "on" -> jdm.nbd.TlsConfig.Mode.ON;
+                case "require" -> jdm.nbd.TlsConfig.Mode.REQUIRE;
+                default -> throw new TypeConversionException("--tls takes off, on or require, not " + value);
+            };
+        }
+    }
+
+    /** Whether host names only this machine (a name that does not resolve is not loopback: warn). */
+    private static boolean isLoopback(String host) {
+        try {
+            for (var a : java.net.InetAddress.getAllByName(host)) {
+                if (!a.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false;
+        }
     }
 
     /** Reads a size option; a bad one is a usage error. */

@@ -23,6 +23,8 @@ final class Connection implements Runnable {
     private static final long MAX_SEND_BACKLOG = 1L << 20;
 
     private final SocketChannel channel;
+    /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
+    private final StartTlsChannel tls;
     private final Exports exports;
     private final BufferPool pool;
     private final Executor submitter;
@@ -45,6 +47,14 @@ final class Connection implements Runnable {
     Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
             ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
             long maxServerBytes) {
+        this(channel, exports, pool, submitter, onClosed, timers, handshakeTimeoutNanos, serverBytes, maxServerBytes,
+                null);
+    }
+
+    /** As above, offering NBD_OPT_STARTTLS with tlsConfig (null: no TLS). */
+    Connection(SocketChannel channel, Exports exports, BufferPool pool, Executor submitter, Runnable onClosed,
+            ScheduledExecutorService timers, long handshakeTimeoutNanos, AtomicLong serverBytes,
+            long maxServerBytes, TlsConfig tlsConfig) {
         this.inflight = new Inflight(MAX_INFLIGHT_REQUESTS, MAX_INFLIGHT_BYTES, serverBytes, maxServerBytes);
         this.channel = channel;
         this.exports = exports;
@@ -53,11 +63,15 @@ final class Connection implements Runnable {
         this.onClosed = onClosed;
         this.timers = timers;
         this.handshakeTimeoutNanos = handshakeTimeoutNanos;
-        this.sender = new ReplySender(channel, this::shutdownInput);
+        this.tls = tlsConfig == null ? null : new StartTlsChannel(channel, tlsConfig);
+        this.sender = new ReplySender(tls != null ? tls : channel, this::shutdownInput);
     }
 
     @Override
     public void run() {
+        // What the handshake reads and writes: the socket, or the channel STARTTLS can switch to TLS when the server
+        // offers TLS (as a local, this name keeps the protocol code below the same either way).
+        var channel = tls != null ? tls : this.channel;
         Export export = null;
         SocketInput in = null;
         ScheduledFuture<?> timeout = null;
@@ -96,7 +110,7 @@ final class Connection implements Runnable {
                 }
             }
             try {
-                channel.close();
+                this.channel.close(); // the socket: no TLS close_notify, which could block on a stalled client
             } catch (IOException ignored) {
                 // nothing left to tell the client
             }

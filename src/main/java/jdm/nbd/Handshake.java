@@ -74,6 +74,14 @@ final class Handshake {
                 reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
                 continue;
             }
+            StartTlsChannel tls = tls();
+            if (tls != null && tls.required() && !tls.secure() && option != OPT_STARTTLS && option != OPT_ABORT) {
+                if (option == OPT_EXPORT_NAME) {
+                    return null; // cannot be refused with a reply
+                }
+                reply(option, REP_ERR_TLS_REQD, "TLS is required: negotiate NBD_OPT_STARTTLS first");
+                continue;
+            }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
                     return exportName(data);
@@ -90,8 +98,17 @@ final class Handshake {
                 case OPT_STARTTLS -> {
                     if (data.length != 0) {
                         reply(option, REP_ERR_INVALID, "STARTTLS takes no data");
+                    } else if (tls == null) {
+                        reply(option, REP_ERR_POLICY, "TLS is not enabled on this server");
+                    } else if (tls.secure()) {
+                        reply(option, REP_ERR_INVALID, "TLS is already negotiated");
+                    } else if (in.buffered() != 0) {
+                        // Bytes sent after STARTTLS before our reply would be taken as if they came over TLS
+                        // (a plaintext injection, as CVE-2021-3716): the client broke the protocol.
+                        return null;
                     } else {
-                        reply(option, REP_ERR_POLICY, "TLS is not supported by this server");
+                        ack(option);
+                        tls.startTls();
                     }
                 }
                 case OPT_INFO, OPT_GO -> {
@@ -329,6 +346,14 @@ final class Handshake {
             b.put(payload);
         }
         write(b.flip());
+    }
+
+    /**
+     * The connection's channel when the server offers TLS: out (and in's channel) is then a {@link StartTlsChannel},
+     * which STARTTLS switches to TLS; null on a server without TLS.
+     */
+    private StartTlsChannel tls() {
+        return out instanceof StartTlsChannel t ? t : null;
     }
 
     private void write(ByteBuffer b) throws IOException {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -15,6 +14,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * A listening socket, TCP or Unix domain, and its accept loop. A Unix socket path left behind by a dead server is
@@ -34,12 +34,17 @@ final class Listener implements AutoCloseable {
     private final Path unixPath;
     private final Object unixFileKey;
     private final boolean tcp;
+    /** Whether an accepted peer may stay (Unix sockets: its uid); null lets everyone in (TCP). */
+    private final Predicate<SocketChannel> peerCheck;
+    private long refusedPeers; // accept thread only
 
-    private Listener(ServerSocketChannel server, Path unixPath, Object unixFileKey, boolean tcp) {
+    private Listener(ServerSocketChannel server, Path unixPath, Object unixFileKey, boolean tcp,
+            Predicate<SocketChannel> peerCheck) {
         this.server = server;
         this.unixPath = unixPath;
         this.unixFileKey = unixFileKey;
         this.tcp = tcp;
+        this.peerCheck = peerCheck;
     }
 
     static Listener tcp(String host, int port) throws IOException {
@@ -52,16 +57,16 @@ final class Listener implements AutoCloseable {
             ch.close();
             throw e;
         }
-        return new Listener(ch, null, null, true);
+        return new Listener(ch, null, null, true, null);
     }
 
-    static Listener unix(Path path) throws IOException {
+    /** A Unix socket with access's mode and group from the start, letting in only the peers access permits. */
+    static Listener unix(Path path, SocketAccess access) throws IOException {
         removeStale(path);
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        ServerSocketChannel ch = access.bind(path, BACKLOG);
         try {
-            ch.bind(UnixDomainSocketAddress.of(path), BACKLOG);
             Object key = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
-            return new Listener(ch, path, key, false);
+            return new Listener(ch, path, key, false, access.checkerFor(path));
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -91,7 +96,8 @@ final class Listener implements AutoCloseable {
     }
 
     SocketAddress address() throws IOException {
-        return server.getLocalAddress();
+        // A Unix socket was bound in a private directory and renamed: its final path is the address.
+        return unixPath != null ? UnixDomainSocketAddress.of(unixPath) : server.getLocalAddress();
     }
 
     /**
@@ -127,6 +133,14 @@ final class Listener implements AutoCloseable {
                 backoffMillis = 0;
                 log(System.Logger.Level.INFO, "accepting connections again");
             }
+            if (peerCheck != null && !peerCheck.test(ch)) {
+                closeQuietly(ch);
+                if (refusedPeers++ % 1000 == 0) {
+                    log(System.Logger.Level.WARNING, "refused a connection from a user not allowed (" + refusedPeers
+                            + " so far; --allow-uid lets a uid in)");
+                }
+                continue;
+            }
             try {
                 if (tcp) {
                     ch.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies are latency-bound
@@ -137,13 +151,17 @@ final class Listener implements AutoCloseable {
                 }
                 onAccept.accepted(ch);
             } catch (Throwable e) { // e.g. no memory or thread for the connection: drop it, keep listening
-                try {
-                    ch.close();
-                } catch (Throwable ignored) {
-                    // giving up on this client anyway
-                }
+                closeQuietly(ch);
                 log(System.Logger.Level.WARNING, "dropped a new connection: " + e);
             }
+        }
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+        try {
+            ch.close();
+        } catch (Throwable ignored) {
+            // giving up on this client anyway
         }
     }
 

@@ -68,6 +68,8 @@ public final class NbdServer implements AutoCloseable {
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final ThreadFactory connectionThreads = Thread.ofVirtual().name("nbd-conn-", 0).factory();
     private final AtomicInteger open = new AtomicInteger();
+    private SocketAccess unixAccess = SocketAccess.ownerOnly();
+    private TlsConfig tls; // null: no TLS
     private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
     private int maxConnections = DEFAULT_MAX_CONNECTIONS;
     private long maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
@@ -103,6 +105,20 @@ public final class NbdServer implements AutoCloseable {
     public synchronized NbdServer listenUnix(Path path) {
         checkNotStarted();
         endpoints.add(new Unix(Objects.requireNonNull(path, "path")));
+        return this;
+    }
+
+    /** Who may use the Unix sockets (default: mode 0600, root and the server's own user). */
+    public synchronized NbdServer unixAccess(SocketAccess access) {
+        checkNotStarted();
+        this.unixAccess = Objects.requireNonNull(access, "access");
+        return this;
+    }
+
+    /** Offers (or requires) NBD_OPT_STARTTLS with these credentials; null or mode OFF: no TLS. */
+    public synchronized NbdServer tls(TlsConfig config) {
+        checkNotStarted();
+        this.tls = config == null || config.mode() == TlsConfig.Mode.OFF ? null : config;
         return this;
     }
 
@@ -151,7 +167,7 @@ public final class NbdServer implements AutoCloseable {
             for (Endpoint e : endpoints) {
                 listeners.add(switch (e) {
                     case Tcp t -> Listener.tcp(t.host(), t.port());
-                    case Unix u -> Listener.unix(u.path());
+                    case Unix u -> Listener.unix(u.path(), unixAccess);
                 });
             }
         } catch (IOException | RuntimeException ex) {
@@ -190,7 +206,7 @@ public final class NbdServer implements AutoCloseable {
             c = new Connection(ch, exports, pool, submitter, () -> {
                 connections.remove(self[0]);
                 open.decrementAndGet();
-            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes);
+            }, timers, handshakeTimeout.toNanos(), inflightBytes, maxInflightBytes, tls);
         } catch (Throwable e) {
             open.decrementAndGet();
             throw e;
