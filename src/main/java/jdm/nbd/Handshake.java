@@ -109,6 +109,9 @@ final class Handshake {
                     } else {
                         ack(option);
                         tls.startTls();
+                        // What was agreed in plaintext does not carry over: the client negotiates it again.
+                        structured = false;
+                        metaContextExport = null;
                     }
                 }
                 case OPT_INFO, OPT_GO -> {
@@ -119,7 +122,6 @@ final class Handshake {
                 }
                 case OPT_STRUCTURED_REPLY -> structuredReply(data);
                 case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
-                // extended headers...: not implemented.
                 default -> reply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
             }
         }
