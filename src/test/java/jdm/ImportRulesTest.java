@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The import rules of the layout (DESIGN.md): arrows only point down, block ← io/dm/md ← nbd ← control ←
- * cli/daemon; block ← logwrites (the log format) ← dm targets and tools (replay-log); targets never use each
+ * cli/daemon; md.layout (the data layouts and parity, inside md) uses block only; block ← logwrites (the log format) ← dm targets and tools (replay-log); targets never use each
  * other, nor nbd, control, cli or daemon; the dm core never names a target.
  * Read from bytecode with ArchUnit, so fully-qualified uses count as much as imports. Each rule is written over a
  * root package and also run on {@code importrules.fake}, a miniature with one deliberate violation of each, to
@@ -46,6 +46,7 @@ class ImportRulesTest {
                 .layer("logwrites").definedBy(root + ".logwrites..")
                 .layer("dm").definedBy(root + ".dm..")
                 .layer("md").definedBy(root + ".md..")
+                .layer("mdlayout").definedBy(root + ".md.layout..")
                 .layer("nbd").definedBy(root + ".nbd..")
                 .layer("control").definedBy(root + ".control..")
                 .layer("cli").definedBy(root + ".cli..")
@@ -57,7 +58,8 @@ class ImportRulesTest {
                 .whereLayer("io").mayOnlyAccessLayers("block")
                 .whereLayer("logwrites").mayOnlyAccessLayers("block")
                 .whereLayer("dm").mayOnlyAccessLayers("block", "io", "logwrites")
-                .whereLayer("md").mayOnlyAccessLayers("block", "io")
+                .whereLayer("md").mayOnlyAccessLayers("block", "io", "mdlayout")
+                .whereLayer("mdlayout").mayOnlyAccessLayers("block")
                 .whereLayer("nbd").mayOnlyAccessLayers("block", "io", "dm", "md")
                 .whereLayer("control").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd")
                 .whereLayer("cli").mayOnlyAccessLayers("block", "io", "dm", "md", "nbd", "control")
@@ -192,6 +194,14 @@ class ImportRulesTest {
                 .hasMessageContaining("importrules.fake.nbd.Server")
                 .hasMessageContaining("importrules.fake.dm.targets.ATarget.control()")
                 .hasMessageNotContaining("importrules.fake.cli.Client"); // cli → dm points down: the layering allows it
+    }
+
+    @Test
+    void layeringCatchesAnMdLayoutUsingTheMdCore() {
+        assertThatThrownBy(() -> layersPointDown(FAKE).check(MINIATURE))
+                .hasMessageContaining("importrules.fake.md.layout.Stripes.core()")
+                .hasMessageNotContaining("Stripes.block()")   // block is below: allowed
+                .hasMessageNotContaining("importrules.fake.md.Array.layout()"); // md uses its layouts
     }
 
     @Test
