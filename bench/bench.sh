@@ -5,11 +5,13 @@
 # sequential write and read (nbdcopy, MiB/s) and 4 KiB random read/write at QD1 and QD32 (fio's nbd engine,
 # IOPS), beside `nbdkit file` (and qemu-nbd) on the same file, using ../shared/bench/anchors.sh; then what one
 # `jdm dmsetup version` call costs through bin/jdm against a running daemon (launcher + JVM start + one control
-# round trip; ms). Prints one Markdown table with each median and its ratio to the best peer. Not a test: numbers
-# depend on the machine.
+# round trip; ms). With -m, the RAM disk instead: a linear device over /dev/ram0 (jdm serve --ram-disks 1
+# --ram-disk-size 1G) beside `nbdkit memory 1G`, both serving memory (no dmsetup row). Prints one Markdown table
+# with each median and its ratio to the best peer. Not a test: numbers depend on the machine.
 #
-# Usage: bench/bench.sh [-q] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR]
-#   -q        quick: 1 run, 5 s fio, peers nbdkit-file only
+# Usage: bench/bench.sh [-q] [-m] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR]
+#   -q        quick: 1 run, 5 s fio, peers nbdkit-file only (nbdkit-memory with -m)
+#   -m        the RAM disk beside nbdkit memory (peers default to nbdkit-memory)
 #   -D        only the dmsetup call (no data path, no peers)
 #   -c CALLS  dmsetup calls to time (default 30)
 #   -n -t -d  as anchors.sh (default 3 runs, 10 s, /tmp/perf/anchors)
@@ -17,13 +19,16 @@
 # Needs: nbdkit, nbdcopy/nbdinfo (libnbd-bin), fio with the nbd engine, qemu-utils (.ci/install-tools.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-RUNS=3 SECS=10 BLOCKS=nbdkit-file,qemu-wb DIR=/tmp/perf/anchors CALLS=30 DATA=1
-while getopts ':qDc:n:t:p:d:' o; do
+RUNS=3 SECS=10 BLOCKS= DIR=/tmp/perf/anchors CALLS=30 DATA=1 RAM= QUICK=
+while getopts ':qmDc:n:t:p:d:' o; do
   case $o in
-    q) RUNS=1 SECS=5 BLOCKS=nbdkit-file ;; n) RUNS=$OPTARG ;; t) SECS=$OPTARG ;; p) BLOCKS=$OPTARG ;;
-    d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; *) sed -n '2,17s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    q) RUNS=1 SECS=5 QUICK=1 ;; m) RAM=1 ;; n) RUNS=$OPTARG ;; t) SECS=$OPTARG ;; p) BLOCKS=$OPTARG ;;
+    d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; *) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
+if [ -n "$RAM" ]; then BLOCKS=${BLOCKS:-nbdkit-memory}
+elif [ -n "$QUICK" ]; then BLOCKS=${BLOCKS:-nbdkit-file}
+else BLOCKS=${BLOCKS:-nbdkit-file,qemu-wb}; fi
 anchors=$top/../shared/bench/anchors.sh
 [ -z "$DATA" ] || [ -f "$anchors" ] || {
   echo "bench: $anchors not found (the shared bench scripts sit beside the repo)" >&2; exit 2; }
@@ -52,7 +57,8 @@ dmsetup_row() {
     printf "| jdm (bin/jdm) | dmsetup call | ms | %d | **%d** | %d | - | - |\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
 }
 
-row=$(dmsetup_row) || row="| jdm (bin/jdm) | dmsetup call | ms | - | **failed** | - | - | - |"
+row=
+[ -n "$RAM" ] && [ -n "$DATA" ] || row=$(dmsetup_row) || row="| jdm (bin/jdm) | dmsetup call | ms | - | **failed** | - | - | - |"
 if [ -z "$DATA" ]; then
   echo "| server | test | unit | min | median | max | x best peer | x raw |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -60,9 +66,15 @@ if [ -z "$DATA" ]; then
   exit
 fi
 server="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -jar $jar serve --name vol"
-server+=' --table "0 2097152 linear $IMG 0" --socket "$DIR/jdm.sock"'
+if [ -n "$RAM" ]; then   # the RAM disk: 1 GiB, as nbdkit memory 1G; pages are allocated on first write in both
+  label='jdm linear RAM disk'
+  server+=' --ram-disks 1 --ram-disk-size 1G --table "0 2097152 linear /dev/ram0 0" --socket "$DIR/jdm.sock"'
+else
+  label='jdm linear'
+  server+=' --table "0 2097152 linear $IMG 0" --socket "$DIR/jdm.sock"'
+fi
 # anchors.sh prints its table; the dmsetup row joins it after the last table line.
-bash "$anchors" -n "$RUNS" -t "$SECS" -d "$DIR" -p "$BLOCKS" -l 'jdm linear' -s "$server" \
+bash "$anchors" -n "$RUNS" -t "$SECS" -d "$DIR" -p "$BLOCKS" -l "$label" -s "$server" \
   "nbd+unix:///vol?socket=$(readlink -f "$DIR")/jdm.sock" \
   | awk -v row="$row" '{ l[NR] = $0; if ($0 ~ /^[|]/) last = NR }
-      END { for (i = 1; i <= NR; i++) { print l[i]; if (i == last) print row } }'
+      END { for (i = 1; i <= NR; i++) { print l[i]; if (i == last && row != "") print row } }'

@@ -41,7 +41,15 @@ public final class Daemon implements AutoCloseable {
      */
     public record Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
                          long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections,
-                         SocketAccess access, TlsConfig tls) {
+                         SocketAccess access, TlsConfig tls, long maxInflightBytes) {
+        /** With the NBD server's default cap on the payload bytes in flight on all connections. */
+        public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
+                long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections, SocketAccess access,
+                TlsConfig tls) {
+            this(nbdSocket, tcpHost, tcpPort, controlSocket, ramDisks, ramDiskSizeBytes, handshakeTimeout,
+                    maxConnections, access, tls, NbdServer.DEFAULT_MAX_INFLIGHT_BYTES);
+        }
+
         /** With the default socket access: mode 0600, root and the daemon's own user. */
         public Listen(Path nbdSocket, String tcpHost, int tcpPort, Path controlSocket, int ramDisks,
                 long ramDiskSizeBytes, Duration handshakeTimeout, int maxConnections) {
@@ -111,8 +119,8 @@ public final class Daemon implements AutoCloseable {
 
     private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
         NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
-                .maxConnections(listen.maxConnections()).unixAccess(listen.access())
-                .tls(listen.tls());
+                .maxConnections(listen.maxConnections()).maxInflightBytes(listen.maxInflightBytes())
+                .unixAccess(listen.access()).tls(listen.tls());
         if (listen.nbdSocket() != null) {
             createParent(listen.nbdSocket());
             nbd.listenUnix(listen.nbdSocket());

@@ -45,6 +45,13 @@ final class ListenOptions {
                     + " ${DEFAULT-VALUE}).")
     int maxConnections;
 
+    @Option(names = "--max-inflight-bytes", paramLabel = "SIZE", defaultValue = "1G",
+            converter = SizeConverter.class,
+            description = "Keep the payload bytes of the requests in flight on all NBD connections together under"
+                    + " SIZE, bytes or with K, M, G (default ${DEFAULT-VALUE}); over it, each connection goes on with one"
+                    + " request at a time.")
+    long maxInflightBytes;
+
     @Option(names = "--group", paramLabel = "GROUP",
             description = "Create the NBD and control sockets 0660 in this group (default: 0600) and let its members"
                     + " in.")
@@ -78,6 +85,10 @@ final class ListenOptions {
             throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
                     "--max-connections must be at least 1");
         }
+        if (maxInflightBytes < 1) {
+            throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
+                    "--max-inflight-bytes must be at least 1");
+        }
         for (int uid : allowUids) {
             if (uid < 0) {
                 throw new picocli.CommandLine.ParameterException(mixee.commandLine(), "--allow-uid " + uid
@@ -97,7 +108,8 @@ final class ListenOptions {
                     + " can read and write the exports");
         }
         return new Daemon.Listen(socket, bind, tcp, control != null ? control : defaultControl, ramDisks,
-                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access, tls);
+                ramDiskSizeBytes, java.time.Duration.ofSeconds(handshakeTimeoutSeconds), maxConnections, access, tls,
+                maxInflightBytes);
     }
 
     private jdm.nbd.TlsConfig tlsConfig() {

@@ -178,6 +178,8 @@ public final class NbdServer implements AutoCloseable {
         started = true;
         timers = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("nbd-timer").daemon().factory());
         timers.setRemoveOnCancelPolicy(true); // a cancelled handshake timer goes at once, not after 10 s
+        timers.scheduleAtFixedRate(pool::trim, BufferPool.TRIM_PERIOD_SECONDS, BufferPool.TRIM_PERIOD_SECONDS,
+                TimeUnit.SECONDS); // memory goes back after a burst
         for (Listener l : listeners) {
             Thread.ofVirtual().name("nbd-accept").start(() -> l.acceptLoop(this::accepted));
         }

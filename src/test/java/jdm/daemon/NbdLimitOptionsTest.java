@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** "--handshake-timeout" and "--max-connections" on serve and daemon reach the NBD server. */
+/** "--handshake-timeout", "--max-connections" and "--max-inflight-bytes" on serve and daemon reach the NBD server. */
 @Timeout(60)
 class NbdLimitOptionsTest {
     @TempDir
@@ -26,17 +26,22 @@ class NbdLimitOptionsTest {
         Daemon.Listen l = d.listen.listen(null);
         assertThat(l.handshakeTimeout()).isEqualTo(NbdServer.DEFAULT_HANDSHAKE_TIMEOUT);
         assertThat(l.maxConnections()).isEqualTo(NbdServer.DEFAULT_MAX_CONNECTIONS);
+        assertThat(l.maxInflightBytes()).isEqualTo(NbdServer.DEFAULT_MAX_INFLIGHT_BYTES);
         ServeCommand s = new ServeCommand();
-        new CommandLine(s).parseArgs("--handshake-timeout", "3", "--max-connections", "7");
+        new CommandLine(s).parseArgs("--handshake-timeout", "3", "--max-connections", "7",
+                "--max-inflight-bytes", "64M");
         l = s.listen.listen(null);
         assertThat(l.handshakeTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(l.maxConnections()).isEqualTo(7);
+        assertThat(l.maxInflightBytes()).isEqualTo(64L << 20);
     }
 
     @Test
     void aBadLimitIsAUsageError() {
         assertThat(new CommandLine(new DaemonCommand()).execute("--max-connections", "0")).isEqualTo(2);
         assertThat(new CommandLine(new DaemonCommand()).execute("--handshake-timeout", "-1")).isEqualTo(2);
+        assertThat(new CommandLine(new DaemonCommand()).execute("--max-inflight-bytes", "0")).isEqualTo(2);
+        assertThat(new CommandLine(new ServeCommand()).execute("--max-inflight-bytes", "lots")).isEqualTo(2);
     }
 
     @Test

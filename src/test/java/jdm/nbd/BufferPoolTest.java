@@ -106,4 +106,49 @@ class BufferPoolTest {
         assertThatThrownBy(() -> pool.take((32 << 20) + 1)).isInstanceOf(IllegalArgumentException.class);
         pool.give(ByteBuffer.allocateDirect(100)); // not a pool size: ignored
     }
+
+    @Test
+    void afterABurstThePoolShrinksBackToASmallWorkingSet() {
+        List<ByteBuffer> burst = new ArrayList<>();
+        for (int i = 0; i < 256; i++) {
+            burst.add(pool.take(256 << 10)); // 64 MiB of 256 KiB requests in flight at once
+        }
+        burst.forEach(pool::give);
+        assertThat(pool.retainedBytes()).isEqualTo(64L << 20);
+
+        assertThat(pool.trim()).isZero(); // the burst's buffers were in use during this period: all stay
+        assertThat(pool.retainedBytes()).isEqualTo(64L << 20);
+        assertThat(pool.trim()).isEqualTo((64L << 20) - BufferPool.IDLE_KEEP_BYTES); // idle a whole period: gone
+        assertThat(pool.retainedBytes()).isEqualTo(BufferPool.IDLE_KEEP_BYTES);
+        ByteBuffer b = pool.take(256 << 10);
+        assertThat(burst).anyMatch(x -> x == b); // the working set kept is the burst's last buffers, still pooled
+    }
+
+    @Test
+    void aSteadyWorkloadKeepsTheBuffersItCyclesThrough() {
+        List<ByteBuffer> inFlight = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            inFlight.add(pool.take(1 << 20)); // 64 MiB at a time, more than the idle working set
+        }
+        inFlight.forEach(pool::give);
+        for (int period = 0; period < 3; period++) {
+            List<ByteBuffer> again = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                again.add(pool.take(1 << 20));
+            }
+            assertThat(again).allMatch(x -> inFlight.stream().anyMatch(y -> y == x)); // no new allocation
+            again.forEach(pool::give);
+            assertThat(pool.trim()).isZero();
+        }
+        assertThat(pool.retainedBytes()).isEqualTo(64L << 20);
+    }
+
+    @Test
+    void classesLargerThanTheWorkingSetAreEmptiedWhenIdle() {
+        ByteBuffer big = pool.take(32 << 20);
+        pool.give(big);
+        pool.trim();
+        assertThat(pool.trim()).isEqualTo(32L << 20);
+        assertThat(pool.retainedBytes()).isZero();
+    }
 }

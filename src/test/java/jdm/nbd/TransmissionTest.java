@@ -377,7 +377,7 @@ class TransmissionTest {
     }
 
     @Test
-    void garbageDropsOnlyThatConnectionAndOthersKeepWorking() throws IOException {
+    void garbageDropsOnlyThatConnectionAndOthersKeepWorking() throws Exception {
         Random rnd = new Random(42);
         try (RawClient good = open("disk")) {
             for (int round = 0; round < 20; round++) {
@@ -401,6 +401,10 @@ class TransmissionTest {
                 assertThat(bad.serverClosed()).isTrue();
             }
             assertThat(good.read(0, 512)).hasSize(512);
+        }
+        // The server closes a socket before it forgets the connection: a client can see EOF a moment earlier.
+        for (int i = 0; i < 500 && server.connectionCount() > 1; i++) {
+            Thread.sleep(10);
         }
         assertThat(server.connectionCount()).isLessThanOrEqualTo(1);
     }
