@@ -111,8 +111,8 @@ public final class SocketAccess {
     }
 
     /**
-     * A new 0700 directory in parent with a short name (".XXXXX"): the JDK binds socket paths of up to 106 bytes,
-     * and the path bound inside it ("parent/.XXXXX/s") is no longer than "parent/nbd.sock", so a path that fits at
+     * A new 0700 directory in parent with a short name ("." and five random letters): the JDK binds socket paths of up to 106 bytes,
+     * and the path bound inside it ("parent/.abcde/s") is no longer than "parent/nbd.sock", so a path that fits at
      * its final place fits here too (unless its file name is shorter than 8 bytes).
      */
     private static Path privateDirectory(Path parent) throws IOException {

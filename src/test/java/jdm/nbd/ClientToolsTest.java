@@ -1,19 +1,18 @@
 package jdm.nbd;
 
+import static jdm.testing.Clients.exec;
+import static jdm.testing.Clients.run;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import jdm.block.dev.FileDevice;
 import jdm.block.QueueLimits;
+import jdm.testing.Clients;
 import jdm.testing.DeviceChecks;
 import jdm.testing.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
@@ -96,7 +95,7 @@ class ClientToolsTest {
 
     @Test
     void nbdinfoReportsAnUnknownExport() throws Exception {
-        Result r = exec(List.of("nbdinfo", unix("nope")));
+        Clients.Result r = exec(List.of("nbdinfo", unix("nope")));
         assertThat(r.exit()).isNotZero();
         assertThat(r.output()).contains("nope");
     }
@@ -185,39 +184,5 @@ class ClientToolsTest {
                 "except nbd.Error as e:",
                 "    print('errno', e.errno)");
         assertThat(run("nbdsh", "-u", unix("ro"), "-c", script).trim()).isEqualTo("errno EPERM");
-    }
-
-    private record Result(int exit, String output) {
-    }
-
-    private static String run(String... command) throws Exception {
-        Result r = exec(List.of(command));
-        assertThat(r.exit()).as("%s failed:%n%s", String.join(" ", command), r.output()).isZero();
-        return r.output();
-    }
-
-    private static Result exec(List<String> command) throws Exception {
-        assumeTrue(onPath(command.getFirst()), command.getFirst() + " is not installed");
-        List<String> cmd = new ArrayList<>(command);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        // nbdsh runs "python3 -m nbd": the distribution's python has the module, a pyenv shim may not.
-        Map<String, String> env = pb.environment();
-        env.put("PATH", "/usr/bin:/bin:" + env.getOrDefault("PATH", ""));
-        Process p = pb.start();
-        byte[] out = p.getInputStream().readAllBytes();
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(command + " timed out");
-        }
-        return new Result(p.exitValue(), new String(out));
-    }
-
-    private static boolean onPath(String tool) {
-        for (String d : ("/usr/bin:/bin:" + System.getenv().getOrDefault("PATH", "")).split(":")) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, tool))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
