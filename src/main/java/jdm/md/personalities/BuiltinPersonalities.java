@@ -1,0 +1,17 @@
+package jdm.md.personalities;
+
+import jdm.md.PersonalityRegistry;
+import jdm.md.raid0.Raid0;
+
+/** The personalities jdm ships, one line each: what register_md_personality in each module's init does. */
+public final class BuiltinPersonalities {
+    private BuiltinPersonalities() {
+    }
+
+    /** A registry with every built-in personality. */
+    public static PersonalityRegistry registry() {
+        PersonalityRegistry r = new PersonalityRegistry();
+        r.register(Raid0.TYPE);
+        return r;
+    }
+}
