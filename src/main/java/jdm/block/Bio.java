@@ -160,6 +160,11 @@ public final class Bio {
         }
     }
 
+    /** The end-io callback, for a layer that wraps it (md's write-intent accounting). */
+    public BioEndIo endIo() {
+        return endIo;
+    }
+
     public void setEndIo(BioEndIo endIo) {
         this.endIo = endIo;
     }

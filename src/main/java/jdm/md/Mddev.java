@@ -34,6 +34,8 @@ public final class Mddev implements BlockDevice {
     private final List<FailureListener> failureListeners = new CopyOnWriteArrayList<>();
     private final Personality personality;
     private volatile boolean readOnly;
+    private volatile WriteIntent writeIntent;
+    private final java.util.concurrent.atomic.AtomicLong ioSectors = new java.util.concurrent.atomic.AtomicLong();
 
     private Mddev(String name, int minor, ArrayGeometry geometry, List<Rdev> rdevs, Consumer<String> kernelLog,
             PersonalityType type) throws MdException {
@@ -154,6 +156,23 @@ public final class Mddev implements BlockDevice {
         this.readOnly = readOnly;
     }
 
+    /** Sets (or with null removes) the write-intent bitmap the array's writes go through. */
+    public void setWriteIntent(WriteIntent writeIntent) {
+        this.writeIntent = writeIntent;
+    }
+
+    public WriteIntent writeIntent() {
+        return writeIntent;
+    }
+
+    /**
+     * Sectors of normal I/O submitted so far: the sync thread compares it between its steps to tell whether the
+     * array is idle (is_mddev_idle) and throttles to sync_speed_min when it is not.
+     */
+    public long ioSectors() {
+        return ioSectors.get();
+    }
+
     @Override
     public void submitBio(Bio bio) {
         if (bio.op() != Op.READ && readOnly) {
@@ -164,7 +183,22 @@ public final class Mddev implements BlockDevice {
             flush(bio);
             return;
         }
-        personality.makeRequest(bio);
+        ioSectors.addAndGet(bio.sectors());
+        WriteIntent wi = writeIntent;
+        if (wi == null || bio.op() == Op.READ) {
+            personality.makeRequest(bio);
+            return;
+        }
+        long sector = bio.sector();
+        long sectors = bio.sectors();
+        var endIo = bio.endIo();
+        bio.setEndIo(b -> {
+            wi.endWrite(sector, sectors, b.status() == BlkStatus.OK);
+            if (endIo != null) {
+                endIo.bioEndIo(b);
+            }
+        });
+        wi.startWrite(sector, sectors, () -> personality.makeRequest(bio));
     }
 
     /** md_flush_request: an empty flush to every working member; the bio ends when all have. */
