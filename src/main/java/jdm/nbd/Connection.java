@@ -21,6 +21,8 @@ final class Connection implements Runnable {
     private static final int MAX_INFLIGHT_REQUESTS = 256;
     private static final long MAX_INFLIGHT_BYTES = 128L << 20;
     private static final long MAX_SEND_BACKLOG = 1L << 20;
+    /** How long a TLS close_notify may take to go out before the socket is closed anyway. */
+    private static final long TLS_CLOSE_SECONDS = 2;
 
     private final SocketChannel channel;
     /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
@@ -109,13 +111,36 @@ final class Connection implements Runnable {
                     LOG.log(Level.WARNING, "closing export " + export.name(), e);
                 }
             }
+            closeTls();
             try {
-                this.channel.close(); // the socket: no TLS close_notify, which could block on a stalled client
+                this.channel.close();
             } catch (IOException ignored) {
                 // nothing left to tell the client
             }
             onClosed.run();
             closed.countDown();
+        }
+    }
+
+    /**
+     * Ends a TLS session with close_notify before the socket closes (proto.md: after NBD_CMD_DISC the server MUST
+     * close down the TLS session, then the TCP connection). A client that does not read could block that write,
+     * so a timer cuts the socket off after a moment.
+     */
+    private void closeTls() {
+        if (tls == null || !tls.secure() || sender.broken() || !channel.isOpen()) {
+            return;
+        }
+        ScheduledFuture<?> cutOff = null;
+        try {
+            cutOff = timers.schedule(this::abort, TLS_CLOSE_SECONDS, TimeUnit.SECONDS);
+            tls.close();
+        } catch (IOException | RuntimeException e) { // a vanished client, or timers already shut down
+            LOG.log(Level.DEBUG, "TLS close: {0}", e.toString());
+        } finally {
+            if (cutOff != null) {
+                cutOff.cancel(false);
+            }
         }
     }
 

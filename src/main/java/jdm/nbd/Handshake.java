@@ -60,15 +60,16 @@ final class Handshake {
             }
             int option = in.readInt();
             long length = in.readInt() & 0xffffffffL;
-            if (length > MAX_OPTION) {
-                if (option == OPT_EXPORT_NAME || length > MAX_PAYLOAD) {
-                    return null; // EXPORT_NAME cannot be answered with an error; a huge option is abuse
-                }
-                in.skip(length);
-                reply(option, REP_ERR_TOO_BIG, "option data too long");
-                continue;
+            boolean tooBig = length > MAX_OPTION;
+            if (tooBig && (option == OPT_EXPORT_NAME || length > MAX_PAYLOAD)) {
+                return null; // EXPORT_NAME cannot be answered with an error; a huge option is abuse
             }
-            byte[] data = in.readBytes((int) length);
+            byte[] data = null;
+            if (tooBig) {
+                in.skip(length); // read past, then refused below: the same refusals come first as for any option
+            } else {
+                data = in.readBytes((int) length);
+            }
             if (!fixed && option != OPT_EXPORT_NAME) {
                 // Plain newstyle knows only EXPORT_NAME; answering keeps a confused client from hanging.
                 reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
@@ -82,17 +83,19 @@ final class Handshake {
                 reply(option, REP_ERR_TLS_REQD, "TLS is required: negotiate NBD_OPT_STARTTLS first");
                 continue;
             }
+            if (tooBig) {
+                if (option == OPT_ABORT) {
+                    return abort(); // its data is ignored, as proto.md asks of servers
+                }
+                reply(option, option == OPT_STARTTLS ? REP_ERR_INVALID : REP_ERR_TOO_BIG, "option data too long");
+                continue;
+            }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
                     return exportName(data);
                 }
                 case OPT_ABORT -> {
-                    try {
-                        ack(option);
-                    } catch (IOException ignored) {
-                        // the client may hang up without waiting for the ACK (proto.md allows both)
-                    }
-                    return null;
+                    return abort();
                 }
                 case OPT_LIST -> list(data);
                 case OPT_STARTTLS -> {
@@ -126,6 +129,16 @@ final class Handshake {
             }
         }
         LOG.log(Level.DEBUG, "more than {0} options: closing", MAX_OPTIONS);
+        return null;
+    }
+
+    /** NBD_OPT_ABORT: ACK (its data, if any, ignored), then the connection closes; returns null for that. */
+    private Session abort() {
+        try {
+            ack(OPT_ABORT);
+        } catch (IOException ignored) {
+            // the client may hang up without waiting for the ACK (proto.md allows both)
+        }
         return null;
     }
 
