@@ -23,6 +23,8 @@ final class Connection implements Runnable {
     private static final long MAX_SEND_BACKLOG = 1L << 20;
     /** How long a TLS close_notify may take to go out before the socket is closed anyway. */
     private static final long TLS_CLOSE_SECONDS = 2;
+    /** How long a connection still in the handshake hears NBD_REP_ERR_SHUTDOWN before reading stops. */
+    private static final long SHUTDOWN_HANDSHAKE_MILLIS = 1000;
 
     private final SocketChannel channel;
     /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
@@ -39,6 +41,7 @@ final class Connection implements Runnable {
     private final ScheduledExecutorService timers;
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
+    private volatile boolean shuttingDown;
 
     /**
      * A connection whose handshake must end within handshakeTimeoutNanos (0: no limit; the timer runs on timers),
@@ -82,7 +85,7 @@ final class Connection implements Runnable {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
             in = new SocketInput(channel, pool.take(READ_AHEAD));
-            Session session = Handshake.negotiate(in, channel, exports);
+            Session session = Handshake.negotiate(in, channel, exports, this::shuttingDown);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);
@@ -174,6 +177,33 @@ final class Connection implements Runnable {
     /** Queues a reply; see {@link ReplySender}. */
     void send(Reply r) {
         sender.send(r);
+    }
+
+    boolean shuttingDown() {
+        return shuttingDown;
+    }
+
+    /**
+     * Begins a server shutdown as proto.md asks ("Terminating the transmission phase", "Termination of the session
+     * during option haggling"): requests read from now on fail with NBD_ESHUTDOWN and options with
+     * NBD_REP_ERR_SHUTDOWN, to which a client must answer by disconnecting itself. Reading stops once the requests
+     * in flight have replied (at once if none are), or, in the handshake, after a moment; the connection then ends
+     * as at end of stream.
+     */
+    void shutdown() {
+        shuttingDown = true;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_HANDSHAKE_MILLIS);
+        Thread.ofVirtual().name("nbd-shutdown").start(() -> {
+            try {
+                while (closed.getCount() != 0 && (negotiated ? inflight.requests() != 0
+                        : System.nanoTime() < deadline)) {
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            shutdownInput();
+        });
     }
 
     /** Stops the reader at its next read (it sees end of stream); in-flight requests still finish and reply. */

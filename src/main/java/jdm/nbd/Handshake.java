@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 
 /**
  * The fixed newstyle handshake (proto.md "Fixed newstyle negotiation", "Option types", "Option reply types"):
@@ -25,21 +26,27 @@ final class Handshake {
     private final SocketInput in;
     private final WritableByteChannel out;
     private final Exports exports;
+    private final BooleanSupplier shuttingDown;
     private boolean noZeroes;
     /** NBD_OPT_STRUCTURED_REPLY was acknowledged. */
     private boolean structured;
     /** The export name for which the last NBD_OPT_SET_META_CONTEXT selected base:allocation, or null. */
     private String metaContextExport;
 
-    private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
+    private Handshake(SocketInput in, WritableByteChannel out, Exports exports, BooleanSupplier shuttingDown) {
         this.in = in;
         this.out = out;
         this.exports = exports;
+        this.shuttingDown = shuttingDown;
     }
 
-    /** Runs the handshake; returns what was agreed (its export opened), or null when the connection should close. */
-    static Session negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
-        return new Handshake(in, out, exports).run();
+    /**
+     * Runs the handshake; returns what was agreed (its export opened), or null when the connection should close.
+     * Once shuttingDown says so, options are refused with NBD_REP_ERR_SHUTDOWN (proto.md).
+     */
+    static Session negotiate(SocketInput in, WritableByteChannel out, Exports exports, BooleanSupplier shuttingDown)
+            throws IOException {
+        return new Handshake(in, out, exports, shuttingDown).run();
     }
 
     private Session run() throws IOException {
@@ -81,6 +88,14 @@ final class Handshake {
                     return null; // cannot be refused with a reply
                 }
                 reply(option, REP_ERR_TLS_REQD, "TLS is required: negotiate NBD_OPT_STARTTLS first");
+                continue;
+            }
+            if (shuttingDown.getAsBoolean() && option != OPT_ABORT) {
+                if (option == OPT_EXPORT_NAME) {
+                    return null; // cannot be refused with a reply
+                }
+                // The client must now abort (proto.md "Termination of the session during option haggling").
+                reply(option, REP_ERR_SHUTDOWN, "the server is shutting down");
                 continue;
             }
             if (tooBig) {

@@ -62,7 +62,8 @@ final class Transmission {
                 return; // outstanding requests still finish: the connection drains before closing
             }
             Command command = Command.of(type);
-            int error = validate(command, flags, offset, length);
+            // During a server shutdown new requests fail with ESHUTDOWN (the client must then disconnect).
+            int error = conn.shuttingDown() ? NbdErrno.ESHUTDOWN : validate(command, flags, offset, length);
             if (error == NbdErrno.OK && length == 0 && command == Command.BLOCK_STATUS) {
                 error = NbdErrno.EINVAL; // a status reply needs at least one extent: nothing to describe
             }

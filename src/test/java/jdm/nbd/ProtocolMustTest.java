@@ -96,7 +96,7 @@ import org.junit.jupiter.api.io.TempDir;
  * H30 NBD_OPT_SET_META_CONTEXT        replaces the selection, even when it fails; no query: selects none  setMetaContextReplacesTheSelectionEvenWhenItFails
  * H31 NBD_OPT_SET_META_CONTEXT        without structured replies SHOULD be ERR_INVALID                    StructuredReplyTest.metaContextsNeedStructuredRepliesAndAnExistingExport
  * H32 NBD_OPT_EXTENDED_HEADERS        not implemented: ERR_UNSUP (baseline rule), no state changes        unimplementedOptionsGetErrUnsupAndTheNextOptionIsParsed
- * H33 Termination during haggling     server shutting down SHOULD error further options ERR_SHUTDOWN      serverShutdownAnswersFurtherOptionsWithErrShutdown (disabled: jdm hangs up)
+ * H33 Termination during haggling     server shutting down SHOULD error further options ERR_SHUTDOWN      serverShutdownAnswersFurtherOptionsWithErrShutdown
  * -- TLS -------------------------------------------------------------------------------------------------------
  * T1  FORCEDTLS                       before TLS every option but STARTTLS/ABORT (INFO, GO, unknown ones)  forcedTlsRefusesEveryOptionButStartTlsAndAbortWithTlsReqd
  *                                     MUST get ERR_TLS_REQD, and no NBD_REP_INFO
@@ -154,7 +154,7 @@ import org.junit.jupiter.api.io.TempDir;
  * X25 Error values                    only the listed values; ENOTSUP only for FAST_ZERO, EOVERFLOW not   deviceErrorsMapOntoTheSpecsErrorValues, TransmissionTest.deviceErrorsAreRepliedAsNbdErrors
  *                                     otherwise; SHOULD map EDQUOT/EFBIG to ENOSPC
  * X26 Terminating transmission        server shutdown SHOULD let in-flight requests finish first          NbdServerTest.closeLetsInFlightRequestsReplyThenReleasesExports
- * X27 Terminating transmission        requests arriving during shutdown SHOULD get NBD_ESHUTDOWN          serverShutdownFailsRequestsArrivingMeanwhileWithEshutdown (disabled: jdm stops reading)
+ * X27 Terminating transmission        requests arriving during shutdown SHOULD get NBD_ESHUTDOWN          serverShutdownFailsRequestsArrivingMeanwhileWithEshutdown
  * X28 Terminating transmission        MUST NOT disconnect otherwise: errors keep the connection           unknownCommandsAndMisplacedFlagsAreEinval (one connection throughout), NbdFuzzTest
  * X29 Protocol phases                 TCP: SHOULD set TCP_NODELAY                                         Listener.acceptLoop sets it (not observable from the client)
  * </pre>
@@ -815,15 +815,23 @@ class ProtocolMustTest {
      * it ... SHOULD error further options received (other than an NBD_OPT_ABORT) with NBD_REP_ERR_SHUTDOWN."
      */
     @Test
-    @org.junit.jupiter.api.Disabled("jdm's close() stops reading handshakes at once and hangs up (NbdServerTest."
-            + "closeEndsConnectionsStillInTheHandshake); answering options with ERR_SHUTDOWN during a grace period is "
-            + "not implemented")
     void serverShutdownAnswersFurtherOptionsWithErrShutdown() throws Exception {
         try (RawClient c = greet()) {
+            assertThat(c.option(OPT_LIST, new byte[0]).getLast().type()).isEqualTo(REP_ACK);
             Thread closer = Thread.ofPlatform().start(server::close);
             Thread.sleep(100);
-            assertThat(c.option(OPT_LIST, new byte[0]).getLast().type()).isEqualTo(0x80000007);
-            closer.join();
+            for (byte[] go : new byte[][] {RawClient.infoRequest("disk"), RawClient.infoRequest("nope")}) {
+                List<RawClient.OptReply> r = c.option(OPT_GO, go);
+                assertThat(r).extracting(RawClient.OptReply::type).containsExactly(REP_ERR_SHUTDOWN);
+            }
+            assertThat(c.option(OPT_LIST, new byte[0])).extracting(RawClient.OptReply::type)
+                    .containsExactly(REP_ERR_SHUTDOWN);
+            // The client must now soft-disconnect: ABORT is still acknowledged.
+            assertThat(c.option(OPT_ABORT, new byte[0])).extracting(RawClient.OptReply::type)
+                    .containsExactly(REP_ACK);
+            assertThat(closedWithin(c)).isTrue();
+            closer.join(10_000);
+            assertThat(closer.isAlive()).isFalse();
         }
     }
 
@@ -1537,15 +1545,31 @@ class ProtocolMustTest {
      * and any subsequently received requests SHOULD be NBD_ESHUTDOWN."
      */
     @Test
-    @org.junit.jupiter.api.Disabled("jdm's close() stops reading at once (shutdownInput), serves what is in flight"
-            + " and hangs up: requests sent meanwhile are never read, so they get no NBD_ESHUTDOWN reply")
     void serverShutdownFailsRequestsArrivingMeanwhileWithEshutdown() throws Exception {
-        try (RawClient c = RawClient.connect(sock).open("disk")) {
-            Thread closer = Thread.ofPlatform().start(server::close);
+        MemoryDisk memory = new MemoryDisk("g", 2048);
+        TestDevices.Gated gated = new TestDevices.Gated(memory, Integer.MAX_VALUE);
+        Path gsock = dir.resolve("gated.sock");
+        NbdServer s = new NbdServer(MapExports.of("g", checks.wrap(gated))).listenUnix(gsock).start();
+        try (RawClient c = RawClient.connect(gsock).open("g")) {
+            byte[] data = random(4096, 11);
+            c.request(0, CMD_WRITE, 1, 0, 4096, data);
+            gated.awaitHeld(1);
+            Thread closer = Thread.ofPlatform().start(s::close);
             Thread.sleep(100);
-            c.request(0, CMD_READ, 1, 0, 512, null);
-            assertThat(c.readReply().error()).isEqualTo(NbdErrno.ESHUTDOWN);
-            closer.join();
+            c.request(0, CMD_READ, 2, 0, 512, null);
+            assertThat(c.readReply()).isEqualTo(new RawClient.Reply(NbdErrno.ESHUTDOWN, 2));
+            c.request(0, CMD_WRITE, 3, 4096, 512, random(512, 12));
+            assertThat(c.readReply()).isEqualTo(new RawClient.Reply(NbdErrno.ESHUTDOWN, 3));
+            assertThat(closer.isAlive()).as("close waits for the request in flight").isTrue();
+            gated.open();
+            assertThat(c.readReply()).isEqualTo(new RawClient.Reply(0, 1)); // in flight: served, not failed
+            assertThat(closedWithin(c)).isTrue();
+            closer.join(10_000);
+            assertThat(closer.isAlive()).isFalse();
+            assertThat(memory.bytes(0, 8)).isEqualTo(data);
+            assertThat(memory.bytes(8, 1)).containsOnly(0); // the refused write changed nothing
+        } finally {
+            s.close();
         }
     }
 
