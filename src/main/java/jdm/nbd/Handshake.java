@@ -20,7 +20,7 @@ final class Handshake {
     private static final System.Logger LOG = System.getLogger(Handshake.class.getName());
     /** More options than any real client sends: beyond this the client is looping, so hang up. */
     private static final int MAX_OPTIONS = 256;
-    /** Longest error message sent in an option reply. */
+    /** Longest error message sent in an option reply, in bytes: proto.md's "SHOULD be no longer than 256 bytes". */
     static final int MAX_MESSAGE = 256;
 
     private final SocketInput in;
@@ -360,13 +360,25 @@ final class Handshake {
         reply(option, REP_ACK, (ByteBuffer) null);
     }
 
-    /** An error reply with a message; cut short, since messages may quote what the client sent (a name). */
+    /**
+     * An error reply with a message; cut to {@link #MAX_MESSAGE} bytes (ending "..." then, a UTF-8 character never
+     * split), since messages may quote what the client sent (a name).
+     */
     private void reply(int option, int type, String message) throws IOException {
-        if (message != null && message.length() > MAX_MESSAGE) {
-            int cut = Character.isHighSurrogate(message.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
-            message = message.substring(0, cut) + "...";
+        if (message == null) {
+            reply(option, type, (ByteBuffer) null);
+            return;
         }
-        reply(option, type, message == null ? null : ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer payload = ByteBuffer.wrap(b);
+        if (b.length > MAX_MESSAGE) {
+            int end = MAX_MESSAGE - 3;
+            while (end > 0 && (b[end] & 0xc0) == 0x80) {
+                end--; // b[end] continues a character: cut before that character
+            }
+            payload = ByteBuffer.allocate(end + 3).put(b, 0, end).put("...".getBytes(StandardCharsets.US_ASCII)).flip();
+        }
+        reply(option, type, payload);
     }
 
     private void reply(int option, int type, ByteBuffer payload) throws IOException {
