@@ -157,7 +157,10 @@ import org.junit.jupiter.api.io.TempDir;
  * X26 Terminating transmission        server shutdown SHOULD let in-flight requests finish first          NbdServerTest.closeLetsInFlightRequestsReplyThenReleasesExports
  * X27 Terminating transmission        requests arriving during shutdown SHOULD get NBD_ESHUTDOWN          serverShutdownFailsRequestsArrivingMeanwhileWithEshutdown
  * X28 Terminating transmission        MUST NOT disconnect otherwise: errors keep the connection           unknownCommandsAndMisplacedFlagsAreEinval (one connection throughout), NbdFuzzTest
- * X29 Protocol phases                 TCP: SHOULD set TCP_NODELAY                                         Listener.acceptLoop sets it (not observable from the client)
+ * X29 Protocol phases                 TCP: SHOULD disable Nagle's algorithm (TCP_NODELAY)                 tcpConnectionsDisableNagle
+ * X30 Termination (both phases)       hard disconnects only on a violation or denial of service: a bad   HandshakeTest.aBadOptionMagicClosesTheConnection, TransmissionTest.garbageDropsOnlyThatConnectionAndOthersKeepWorking,
+ *                                     magic, an option over 32 MiB, over 256 options, a handshake not    TransmissionTest.aWriteTooLargeToSkipIsRefusedAndTheConnectionClosed,
+ *                                     done in --handshake-timeout, a WRITE payload over 64 MiB           ConnectionLimitsTest.aClientThatDoesNotFinishTheHandshakeInTimeIsClosed
  * </pre>
  */
 @Timeout(60)
@@ -1571,6 +1574,25 @@ class ProtocolMustTest {
             assertThat(memory.bytes(8, 1)).containsOnly(0); // the refused write changed nothing
         } finally {
             s.close();
+        }
+    }
+
+    /**
+     * X29, "Protocol phases": "If TCP sockets are used, both the client and server SHOULD disable Nagle's algorithm
+     * (that is, use setsockopt to set the TCP_NODELAY option to non-zero)". Checked on the server's side of an
+     * accepted connection.
+     */
+    @Test
+    void tcpConnectionsDisableNagle() throws Exception {
+        try (Listener l = Listener.tcp("127.0.0.1", 0)) {
+            java.util.concurrent.CompletableFuture<Boolean> nodelay = new java.util.concurrent.CompletableFuture<>();
+            Thread.ofVirtual().start(() -> l.acceptLoop(ch -> {
+                nodelay.complete(ch.getOption(java.net.StandardSocketOptions.TCP_NODELAY));
+                ch.close();
+            }));
+            try (var client = java.nio.channels.SocketChannel.open(l.address())) {
+                assertThat(nodelay.get(10, TimeUnit.SECONDS)).isTrue();
+            }
         }
     }
 
