@@ -23,8 +23,8 @@ final class Connection implements Runnable {
     private static final long MAX_SEND_BACKLOG = 1L << 20;
     /** How long a TLS close_notify may take to go out before the socket is closed anyway. */
     private static final long TLS_CLOSE_SECONDS = 2;
-    /** How long a connection still in the handshake hears NBD_REP_ERR_SHUTDOWN before reading stops. */
-    private static final long SHUTDOWN_HANDSHAKE_MILLIS = 1000;
+    /** During a shutdown, how long reading goes on after the last option or request refused for it. */
+    private static final long SHUTDOWN_QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final SocketChannel channel;
     /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
@@ -42,6 +42,8 @@ final class Connection implements Runnable {
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
     private volatile boolean shuttingDown;
+    /** When the shutdown began, or when the reader last refused something for it (System.nanoTime). */
+    private volatile long lastShutdownRefusal;
 
     /**
      * A connection whose handshake must end within handshakeTimeoutNanos (0: no limit; the timer runs on timers),
@@ -179,24 +181,29 @@ final class Connection implements Runnable {
         sender.send(r);
     }
 
+    /** True once a server shutdown began: the reader then refuses what it reads (and says so by calling this). */
     boolean shuttingDown() {
-        return shuttingDown;
+        if (!shuttingDown) {
+            return false;
+        }
+        lastShutdownRefusal = System.nanoTime();
+        return true;
     }
 
     /**
      * Begins a server shutdown as proto.md asks ("Terminating the transmission phase", "Termination of the session
      * during option haggling"): requests read from now on fail with NBD_ESHUTDOWN and options with
-     * NBD_REP_ERR_SHUTDOWN, to which a client must answer by disconnecting itself. Reading stops once the requests
-     * in flight have replied (at once if none are), or, in the handshake, after a moment; the connection then ends
-     * as at end of stream.
+     * NBD_REP_ERR_SHUTDOWN, to which a client must answer by disconnecting itself. Reading stops once no request is
+     * in flight (at once if none is), or, in the handshake or with requests still in flight, once a second passes
+     * without anything to refuse (a stalled WRITE payload then stops too); the connection ends as at end of stream.
      */
     void shutdown() {
+        lastShutdownRefusal = System.nanoTime();
         shuttingDown = true;
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_HANDSHAKE_MILLIS);
         Thread.ofVirtual().name("nbd-shutdown").start(() -> {
             try {
-                while (closed.getCount() != 0 && (negotiated ? inflight.requests() != 0
-                        : System.nanoTime() < deadline)) {
+                while (closed.getCount() != 0 && (!negotiated || inflight.requests() != 0)
+                        && System.nanoTime() - lastShutdownRefusal < SHUTDOWN_QUIET_NANOS) {
                     Thread.sleep(5);
                 }
             } catch (InterruptedException e) {

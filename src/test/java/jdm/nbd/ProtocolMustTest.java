@@ -154,7 +154,8 @@ import org.junit.jupiter.api.io.TempDir;
  * X24 Transmission flags              HAS_FLAGS MUST be 1; MUST NOT set flags of unsupported features    transmissionFlagsHaveHasFlagsAndOnlyFeaturesTheServerHas
  * X25 Error values                    only the listed values; ENOTSUP only for FAST_ZERO, EOVERFLOW not   deviceErrorsMapOntoTheSpecsErrorValues, TransmissionTest.deviceErrorsAreRepliedAsNbdErrors,
  *                                     otherwise; SHOULD map EDQUOT/EFBIG to ENOSPC                        block.dev.FileDeviceStatusTest (EDQUOT, EFBIG: NOSPC, which is ENOSPC)
- * X26 Terminating transmission        server shutdown SHOULD let in-flight requests finish first          NbdServerTest.closeLetsInFlightRequestsReplyThenReleasesExports
+ * X26 Terminating transmission        server shutdown SHOULD let in-flight requests finish first (a      NbdServerTest.closeLetsInFlightRequestsReplyThenReleasesExports,
+ *                                     WRITE whose payload never comes is not one)                         shutdownDoesNotWaitForAStalledWritePayload
  * X27 Terminating transmission        requests arriving during shutdown SHOULD get NBD_ESHUTDOWN          serverShutdownFailsRequestsArrivingMeanwhileWithEshutdown
  * X28 Terminating transmission        MUST NOT disconnect otherwise: errors keep the connection           unknownCommandsAndMisplacedFlagsAreEinval (one connection throughout), NbdFuzzTest
  * X29 Protocol phases                 TCP: SHOULD disable Nagle's algorithm (TCP_NODELAY)                 tcpConnectionsDisableNagle
@@ -1572,6 +1573,27 @@ class ProtocolMustTest {
             assertThat(closer.isAlive()).isFalse();
             assertThat(memory.bytes(0, 8)).isEqualTo(data);
             assertThat(memory.bytes(8, 1)).containsOnly(0); // the refused write changed nothing
+        } finally {
+            s.close();
+        }
+    }
+
+    /**
+     * X26, "Terminating the transmission phase": "On a server shutdown, the server SHOULD wait for inflight requests
+     * to be serviced prior to initiating a hard disconnect." A WRITE whose payload stalls halfway cannot be serviced:
+     * the shutdown stops reading it after a quiet second instead of waiting out its whole grace period.
+     */
+    @Test
+    void shutdownDoesNotWaitForAStalledWritePayload() throws Exception {
+        Path s2 = dir.resolve("stall.sock");
+        NbdServer s = new NbdServer(MapExports.of("m", checks.wrap(new MemoryDisk("m", 4096)))).listenUnix(s2).start();
+        try (RawClient c = RawClient.connect(s2).open("m")) {
+            c.request(0, CMD_WRITE, 1, 0, MIB, new byte[MIB / 2]); // half the payload, then nothing
+            Thread.sleep(100);
+            long t0 = System.nanoTime();
+            s.close();
+            assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0)).isLessThan(10);
+            assertThat(s.connectionCount()).isZero();
         } finally {
             s.close();
         }
