@@ -166,7 +166,8 @@ import org.junit.jupiter.api.io.TempDir;
  *                                     done in --handshake-timeout, a WRITE payload over 64 MiB           ConnectionLimitsTest.aClientThatDoesNotFinishTheHandshakeInTimeIsClosed
  * X31 NBD_CMD_WRITE / errors          MUST write the data, then reply; on error MUST set the error code   TransmissionTest.writtenDataReadsBackIdenticalAtEverySize, deviceErrorsAreRepliedAsNbdErrors
  * X32 NBD_CMD_READ (simple)           an error after a zero-error header MUST hard-disconnect: never      TransmissionTest.deviceErrorsAreRepliedAsNbdErrors (the reply header goes out only after the
- *                                     arises, the header goes out only once the data is read              read ended; ReplyEncoder), StructuredReplyTest.failedReadsAreErrorOffsetChunks...
+ *                                     arises, the header goes out only once the data is read              read ended; ReplyEncoder),
+ *                                                                                                         StructuredReplyTest.failedReadsAreErrorOffsetChunksRefusalsAndOtherErrorsAreErrorChunks
  * X33 NBD_CMD_FLAG_NO_HOLE            the area MUST be fully provisioned: passed to the device as NOUNMAP TransmissionTest.commandsBecomeTheMatchingBiosWithFuaAndNoUnmap
  * </pre>
  */
