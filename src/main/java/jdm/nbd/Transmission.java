@@ -62,8 +62,7 @@ final class Transmission {
                 return; // outstanding requests still finish: the connection drains before closing
             }
             Command command = Command.of(type);
-            // During a server shutdown new requests fail with ESHUTDOWN (the client must then disconnect).
-            int error = conn.shuttingDown() ? NbdErrno.ESHUTDOWN : validate(command, flags, offset, length);
+            int error = validate(command, flags, offset, length);
             if (error == NbdErrno.OK && length == 0 && command == Command.BLOCK_STATUS) {
                 error = NbdErrno.EINVAL; // a status reply needs at least one extent: nothing to describe
             }
@@ -108,6 +107,9 @@ final class Transmission {
 
     /** The NBD error for a request that must not reach the device, or OK. */
     private int validate(Command command, int flags, long offset, long length) {
+        if (conn.shuttingDown()) {
+            return NbdErrno.ESHUTDOWN; // proto.md: requests arriving during a server shutdown; the client then leaves
+        }
         int tflags = info.transmissionFlags();
         if (command == null || !command.advertised(tflags)
                 || command == Command.BLOCK_STATUS && !session.baseAllocation()) {
