@@ -136,8 +136,12 @@ public final class Raid1 implements Personality {
     }
 
     /** Hands work that may block (read-error handling) to raid1d. */
-    void toRaid1d(Runnable work) {
-        raid1d.execute(work);
+    void toRaid1d(Runnable work, Bio bio) {
+        try {
+            raid1d.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            bio.endio(BlkStatus.IOERR); // the array is stopping: no one is left to retry
+        }
     }
 
     String prefix() {

@@ -153,8 +153,12 @@ public final class Raid10 implements Personality {
         return r != null && (r.inSync() || r.recoveryOffset() >= c.sector() + sectors);
     }
 
-    void toRaid10d(Runnable work) {
-        raid10d.execute(work);
+    void toRaid10d(Runnable work, Bio bio) {
+        try {
+            raid10d.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            bio.endio(BlkStatus.IOERR); // the array is stopping: no one is left to retry
+        }
     }
 
     String prefix() {

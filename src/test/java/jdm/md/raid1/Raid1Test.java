@@ -330,6 +330,25 @@ class Raid1Test {
     }
 
     @Test
+    void quiesceHoldsNewIoWithoutBlockingItsSubmitterAndReleasesIt() throws Exception {
+        MemoryDisk[] m = disks(2);
+        FaultyDisk a = new FaultyDisk(m[0]);
+        try (Mddev md = array(a, m[1])) {
+            md.personality().quiesce(true);
+            java.util.concurrent.CompletableFuture<BlkStatus> done = new java.util.concurrent.CompletableFuture<>();
+            byte[] data = random(8, 13);
+            new jdm.block.Bio(Op.WRITE, 0, md, 40, 8, java.nio.ByteBuffer.wrap(data), b -> done.complete(b.status()))
+                    .submit(); // returns at once: the write is held, not blocked on
+            Thread.sleep(50);
+            assertThat(done).isNotDone();
+            assertThat(a.submits(Op.WRITE)).isZero();
+            md.personality().quiesce(false);
+            assertThat(done.get(5, TimeUnit.SECONDS)).isEqualTo(BlkStatus.OK);
+            assertThat(m[0].bytes(OFFSET + 40, 8)).isEqualTo(data);
+        }
+    }
+
+    @Test
     void discardAndWriteZeroesGoToEveryCopy() throws MdException {
         MemoryDisk[] m = disks(2);
         try (Mddev md = array(m)) {
