@@ -205,6 +205,8 @@ class Raid1Test {
         MemoryDisk[] m = disks(2);
         FaultyDisk b = new FaultyDisk(m[1]);
         try (Mddev md = array(m[0], b)) {
+            assertThat(log).containsExactly("md/raid1:md0: active with 2 out of 2 mirrors");
+            log.clear();
             b.failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR);
             byte[] data = random(16, 3);
             assertThat(SyncIo.write(md, 8, data)).isEqualTo(BlkStatus.OK);
@@ -310,6 +312,53 @@ class Raid1Test {
             assertThat(md.personality().status()).isEqualTo("[2/2] [UU]");
             assertThat(spareDisk.bytes(OFFSET, (int) MEMBER)).isEqualTo(data);
             assertThat(m[0].bytes(OFFSET, (int) MEMBER)).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void aReplacementIsBuiltWhileTheOldMemberServesAndThenTakesItsRole() throws Exception {
+        MemoryDisk[] m = disks(2);
+        MemoryDisk newDisk = new MemoryDisk("m2", OFFSET + MEMBER);
+        try (Mddev md = array(m)) {
+            byte[] data = random((int) MEMBER, 14);
+            assertThat(SyncIo.write(md, 0, data)).isEqualTo(BlkStatus.OK);
+            Rdev old = md.rdevs().get(1);
+            old.set(Rdev.Flag.WANT_REPLACEMENT);
+            Rdev repl = rdev(newDisk, 2, MEMBER, -1);
+            md.addRdev(repl);
+            assertThat(md.personality().hotAdd(repl)).isTrue();
+            assertThat(repl.has(Rdev.Flag.REPLACEMENT)).isTrue();
+            assertThat(md.replacement(1)).isSameAs(repl);
+            assertThat(md.personality().status()).as("the old member still serves").isEqualTo("[2/2] [UU]");
+            byte[] more = random(64, 15);
+            assertThat(SyncIo.write(md, 100, more)).isEqualTo(BlkStatus.OK); // reaches the replacement too
+            System.arraycopy(more, 0, data, 100 * 512, more.length);
+            assertThat(newDisk.bytes(OFFSET + 100, 64)).isEqualTo(more);
+            pass(md.personality(), SyncAction.RECOVER);
+            assertThat(md.personality().spareActive()).as("no role was degraded").isZero();
+            assertThat(old.faulty()).isTrue();
+            assertThat(repl.inSync()).isTrue();
+            assertThat(repl.has(Rdev.Flag.REPLACEMENT)).isFalse();
+            assertThat(md.rdev(1)).isSameAs(repl);
+            assertThat(newDisk.bytes(OFFSET, (int) MEMBER)).isEqualTo(data);
+            assertThat(md.personality().status()).isEqualTo("[2/2] [UU]");
+        }
+    }
+
+    @Test
+    void aWriteMostlyMirrorIsReadOnlyWhenNoOtherCan() throws MdException {
+        MemoryDisk[] m = disks(2);
+        FaultyDisk a = new FaultyDisk(m[0]);
+        FaultyDisk b = new FaultyDisk(m[1]);
+        try (Mddev md = array(a, b)) {
+            md.rdevs().get(0).set(Rdev.Flag.WRITE_MOSTLY);
+            for (int i = 0; i < 10; i++) {
+                SyncIo.read(md, i * 64L, 8);
+            }
+            assertThat(a.submits(Op.READ)).isZero();
+            b.failReads(0, Long.MAX_VALUE, BlkStatus.IOERR);
+            SyncIo.read(md, 0, 8); // retried from the write-mostly mirror
+            assertThat(a.submits(Op.READ)).isEqualTo(1);
         }
     }
 

@@ -95,9 +95,9 @@ class Raid10Test {
         /** Member images holding the array image where the reference puts it, zero elsewhere. */
         byte[][] members(byte[] image) {
             byte[][] m = new byte[disks][(int) memberSectors * 512];
-            for (long s = 0; s < arraySectors(); s++) {
+            for (long s = 0; s < arraySectors(); s += chunk) { // a chunk's copies are contiguous
                 for (long[] c : copies(s)) {
-                    System.arraycopy(image, (int) s * 512, m[(int) c[0]], (int) c[1] * 512, 512);
+                    System.arraycopy(image, (int) s * 512, m[(int) c[0]], (int) c[1] * 512, chunk * 512);
                 }
             }
             return m;
@@ -257,6 +257,8 @@ class Raid10Test {
         MemoryDisk[] m = disks(4, MEMBER);
         FaultyDisk a = new FaultyDisk(m[0]);
         try (Mddev md = array("f2", CHUNK, MEMBER, a, m[1], m[2], m[3])) {
+            assertThat(log).containsExactly("md/raid10:md0: active with 4 out of 4 devices");
+            log.clear();
             byte[] data = random(16, 2);
             assertThat(SyncIo.write(md, 0, data)).isEqualTo(BlkStatus.OK);
             a.failReads(OFFSET + 4, 2, BlkStatus.MEDIUM);
@@ -277,6 +279,7 @@ class Raid10Test {
         }
         try (Mddev md = array("n2", CHUNK, MEMBER, f)) {
             Personality p = md.personality();
+            log.clear();
             assertThat(p.status()).isEqualTo("64K chunks 2 near-copies [4/4] [UUUU]");
             f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR);
             byte[] data = random((int) md.sizeSectors(), 3);
@@ -313,7 +316,7 @@ class Raid10Test {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"n2", "f2", "o2"})
+    @ValueSource(strings = {"n2", "f2", "o2", "n3", "f3", "o3"})
     void recoveryOntoASpareUnderWritesRebuildsItsCopies(String layout) throws Exception {
         MemoryDisk[] m = disks(4, MEMBER);
         MemoryDisk spareDisk = new MemoryDisk("m4", OFFSET + MEMBER);
@@ -330,7 +333,7 @@ class Raid10Test {
             md.addRdev(spare);
             assertThat(p.hotAdd(spare)).isTrue();
             assertThat(spare.role()).isEqualTo(2);
-            assertThat(p.status()).isEqualTo("16K chunks 2 " + switch (layout.charAt(0)) {
+            assertThat(p.status()).isEqualTo("16K chunks " + layout.charAt(1) + " " + switch (layout.charAt(0)) {
                 case 'n' -> "near";
                 case 'f' -> "far";
                 default -> "offset";
