@@ -160,6 +160,59 @@ class Raid1Test {
     }
 
     @Test
+    void aMirrorFailingUnderConcurrentLoadWithLateCompletionsLosesNoData() throws Exception {
+        MemoryDisk[] m = disks(3);
+        FaultyDisk[] f = new FaultyDisk[3];
+        for (int i = 0; i < 3; i++) {
+            f[i] = new FaultyDisk(m[i]).delayCompletions(java.time.Duration.ofMillis(1));
+        }
+        try (Mddev md = array(f)) {
+            byte[] model = new byte[(int) MEMBER * 512];
+            int threads = 4;
+            int region = (int) MEMBER / threads;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int base = t * region;
+                long seed = 100 + t;
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    for (int i = 0; i < 150; i++) {
+                        int len = 1 + rnd.nextInt(32);
+                        int at = base + rnd.nextInt(region - len);
+                        byte[] data = random(len, rnd.nextLong());
+                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
+                        synchronized (model) {
+                            System.arraycopy(data, 0, model, at * 512, data.length);
+                        }
+                        byte[] want;
+                        synchronized (model) {
+                            want = Arrays.copyOfRange(model, at * 512, (at + len) * 512);
+                        }
+                        assertThat(SyncIo.read(md, at, len)).isEqualTo(want);
+                    }
+                    return null;
+                }));
+            }
+            Thread.sleep(30);
+            f[0].failReads(0, Long.MAX_VALUE, BlkStatus.MEDIUM);  // reads fail and get corrected ...
+            f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR); // ... writes fail the member
+            for (Future<?> fu : fs) {
+                fu.get();
+            }
+            pool.shutdown();
+            assertThat(md.rdevs().get(1).faulty()).isTrue();
+            assertThat(md.rdevs().get(0).faulty()).isFalse();
+            assertThat(md.personality().status()).isEqualTo("[3/2] [U_U]");
+            f[0].clearFaults();
+            assertThat(SyncIo.read(md, 0, (int) MEMBER)).isEqualTo(model);
+            assertThat(m[0].bytes(OFFSET, (int) MEMBER)).isEqualTo(model);
+            assertThat(m[2].bytes(OFFSET, (int) MEMBER)).isEqualTo(model);
+            assertThat(pass(md.personality(), SyncAction.CHECK)).isZero();
+        }
+    }
+
+    @Test
     void sequentialReadsStayOnOneMirrorAndFuaReachesEveryCopy() throws MdException {
         MemoryDisk[] m = disks(2);
         FaultyDisk a = new FaultyDisk(m[0]);

@@ -253,6 +253,76 @@ class Raid10Test {
     }
 
     @Test
+    void membersFailingUnderConcurrentLoadWithLateCompletionsAndARebuildLoseNoData() throws Exception {
+        MemoryDisk[] m = disks(4, MEMBER);
+        FaultyDisk[] f = new FaultyDisk[4];
+        for (int i = 0; i < 4; i++) {
+            f[i] = new FaultyDisk(m[i]).delayCompletions(java.time.Duration.ofMillis(1));
+        }
+        MemoryDisk spareDisk = new MemoryDisk("m4", OFFSET + MEMBER);
+        try (Mddev md = array("n2", 32, MEMBER, f)) {
+            Personality p = md.personality();
+            int size = (int) md.sizeSectors();
+            byte[] model = new byte[size * 512];
+            int threads = 4;
+            int region = size / threads;
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int base = t * region;
+                long seed = 200 + t;
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    for (int i = 0; i < 100 || !stop.get(); i++) {
+                        int len = 1 + rnd.nextInt(80);
+                        int at = base + rnd.nextInt(region - len);
+                        byte[] data = random(len, rnd.nextLong());
+                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
+                        synchronized (model) {
+                            System.arraycopy(data, 0, model, at * 512, data.length);
+                        }
+                        byte[] want;
+                        synchronized (model) {
+                            want = Arrays.copyOfRange(model, at * 512, (at + len) * 512);
+                        }
+                        assertThat(SyncIo.read(md, at, len)).isEqualTo(want);
+                    }
+                    return null;
+                }));
+            }
+            Thread.sleep(30);
+            f[3].failReads(0, Long.MAX_VALUE, BlkStatus.MEDIUM);  // corrected from m2
+            f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR); // failed; m0 carries its copy set
+            while (!md.rdevs().get(1).faulty()) {
+                Thread.sleep(5);
+            }
+            Rdev failed = md.rdevs().get(1);
+            assertThat(p.hotRemove(failed)).isTrue();
+            md.removeRdev(failed);
+            Rdev spare = rdev(spareDisk, 4, MEMBER, -1);
+            md.addRdev(spare);
+            assertThat(p.hotAdd(spare)).isTrue();
+            pass(p, SyncAction.RECOVER); // while the writers go on
+            stop.set(true);
+            for (Future<?> fu : fs) {
+                fu.get();
+            }
+            pool.shutdown();
+            assertThat(p.spareActive()).isEqualTo(1);
+            assertThat(p.status()).isEqualTo("16K chunks 2 near-copies [4/4] [UUUU]");
+            Rdev m3 = md.rdevs().stream().filter(r -> r.name().equals("m3")).findFirst().orElseThrow();
+            assertThat(m3.correctedErrors()).as("m3's read errors corrected from m2").isPositive();
+            assertThat(m3.faulty()).isFalse();
+            f[3].clearFaults();
+            assertThat(SyncIo.read(md, 0, size)).isEqualTo(model);
+            assertMembers(new MemoryDisk[] {m[0], spareDisk, m[2], m[3]},
+                    Reference.of(4, "n2", 32, MEMBER).members(model));
+            assertThat(pass(p, SyncAction.CHECK)).isZero();
+        }
+    }
+
+    @Test
     void aReadErrorIsRetriedFromTheFarCopyAndRewritten() throws MdException {
         MemoryDisk[] m = disks(4, MEMBER);
         FaultyDisk a = new FaultyDisk(m[0]);
