@@ -147,7 +147,8 @@ class MdadmCreateTest {
                 .hasMessage("device 1 is too small (1000K) for required metadata!");
         assertThatThrownBy(() -> plan(7, 0, 2, false, new long[] {MEMBER, MEMBER})).hasMessage("unknown level 7");
         assertThatThrownBy(() -> MdadmCreate.plan(new Request(10, 0x301, 0, 2, false, null, "x", null, true),
-                new long[] {MEMBER, MEMBER}, 0, 0, new Random(1))).hasMessage("that layout requires at least 3 devices");
+                new long[] {MEMBER, MEMBER}, 0, 0, new Random(1)))
+                .hasMessage("that layout requires at least 3 devices");
         assertThatThrownBy(() -> MdadmCreate.plan(new Request(1, MdadmCreate.LAYOUT_DEFAULT, 0, 2, true, null, "x",
                 null, true), new long[] {MEMBER, MEMBER}, 0, 2048, new Random(1)))
                 .hasMessage("Given bitmap chunk size not supported.");
