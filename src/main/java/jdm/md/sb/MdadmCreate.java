@@ -327,6 +327,18 @@ public final class MdadmCreate {
     }
 
     /**
+     * The request mdadm makes of one with no --bitmap option: the same, with an internal bitmap when
+     * {@link #addsBitmapByDefault} says so for the component size these devices give.
+     */
+    public static Request withDefaultBitmap(Request r, long[] deviceSectors) {
+        Request none = new Request(r.level(), r.layout(), r.chunkSectors(), r.raidDisks(), false, r.homehost(),
+                r.name(), r.uuid(), r.assumeClean());
+        long component = plan(none, deviceSectors, 0, 0, RANDOM).componentSectors();
+        return addsBitmapByDefault(r.level(), component) ? new Request(r.level(), r.layout(), r.chunkSectors(),
+                r.raidDisks(), true, r.homehost(), r.name(), r.uuid(), r.assumeClean()) : none;
+    }
+
+    /**
      * Whether mdadm, given no --bitmap at all, adds an internal bitmap ("automatically enabling write-intent bitmap
      * on large array"): level 1 or more and members of over 100 GiB of data.
      */
