@@ -108,6 +108,8 @@ public final class Bitmap implements WriteIntent {
         this.eventsCleared = header.eventsCleared();
         // md_bitmap_load: keep every bit NEEDED when degraded (a re-add may use it), else only from resync_offset.
         long start = mddev.personality().degraded() == 0 || eventsCleared == mdEvents ? resyncOffset : 0;
+        // the image starts as the disk has it (bits past the last chunk included, as a page read keeps them)
+        System.arraycopy(bits, 0, image, BitmapHeader.SIZE, Math.min(bits.length, image.length - BitmapHeader.SIZE));
         for (int c = 0; c < chunks; c++) {
             if (stale || (bits[c >> 3] & (1 << (c & 7))) != 0) {
                 setBit(c);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class SyncThreadTest {
     /** Records what the sync thread tells its host; limits settable. */
-    static final class RecordingHost implements SyncThread.Host {
+    static class RecordingHost implements SyncThread.Host {
         volatile long min = 1000;
         volatile long max = 200000;
         final List<Long> checkpoints = new CopyOnWriteArrayList<>();
