@@ -293,6 +293,65 @@ class BitmapTest {
         }
     }
 
+    @Test
+    void concurrentWritersAndDaemonPassesNeverLetDataAheadOfItsBit() throws Exception {
+        MemoryDisk[] d = disks();
+        OrderChecking[] c = {new OrderChecking(d[0]), new OrderChecking(d[1])};
+        try (Mddev md = array(c)) {
+            Bitmap bm = Bitmap.create(md, AT, UUID, CHUNK_BYTES, MEMBER, 5, 1, Rdev.MAX_SECTOR);
+            md.setWriteIntent(bm);
+            bm.daemonPass();
+            bm.daemonPass();
+            c[0].checking = true;
+            c[1].checking = true;
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread daemon = Thread.ofPlatform().start(() -> {
+                while (!stop.get()) {
+                    bm.daemonPass();
+                }
+            });
+            List<Thread> writers = new ArrayList<>();
+            List<BlkStatus> failures = new CopyOnWriteArrayList<>();
+            for (int w = 0; w < 4; w++) {
+                int seed = w;
+                writers.add(Thread.ofPlatform().start(() -> {
+                    Random rnd = new Random(seed);
+                    byte[] block = random(4096, seed);
+                    for (int i = 0; i < 300; i++) {
+                        long sector = rnd.nextInt((int) (MEMBER / 8)) * 8L;
+                        BlkStatus s = SyncIo.write(md, sector, block);
+                        if (s != BlkStatus.OK) {
+                            failures.add(s);
+                        }
+                    }
+                }));
+            }
+            for (Thread t : writers) {
+                t.join();
+            }
+            stop.set(true);
+            daemon.join();
+            assertThat(failures).isEmpty();
+            assertThat(c[0].violations).isEmpty();
+            assertThat(c[1].violations).isEmpty();
+            bm.close();
+            assertThat(bitsOnDisk(d[0])).isEqualTo(new byte[16]); // a clean stop leaves no bit set
+        }
+    }
+
+    @Test
+    void raid5WritesDirtyTheStripesMemberSectors() {
+        // 4 members, 3 data disks, 64 KiB (128-sector) chunks: a row of 384 array sectors is 128 member sectors
+        ArrayGeometry g = new ArrayGeometry(5, 2, 128, 4, 1 << 20);
+        assertThat(Bitmap.syncRange(g, 0, 8)).containsExactly(0, 128);
+        assertThat(Bitmap.syncRange(g, 380, 8)).containsExactly(0, 256); // straddles rows 0 and 1
+        assertThat(Bitmap.syncRange(g, 384 * 10 + 5, 1)).containsExactly(1280, 1408);
+        ArrayGeometry g6 = new ArrayGeometry(6, 2, 128, 4, 1 << 20); // 2 data disks
+        assertThat(Bitmap.syncRange(g6, 256, 1)).containsExactly(128, 256);
+        ArrayGeometry raid1 = new ArrayGeometry(1, 0, 0, 2, 1 << 20);
+        assertThat(Bitmap.syncRange(raid1, 777, 3)).containsExactly(777, 780);
+    }
+
     /** mdadm -X (real mdadm 4.2) reads the bitmap jdm wrote; on a regular file without md superblock it reads offset 0. */
     @Test
     void mdadmExamineBitmapReportsIt(@TempDir Path dir) throws Exception {
