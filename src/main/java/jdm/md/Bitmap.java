@@ -14,6 +14,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
 import jdm.md.sb.BitmapSuper;
+import jdm.md.sb.Superblock1;
 import jdm.md.sb.SuperblockException;
 
 /**
@@ -36,6 +37,11 @@ import jdm.md.sb.SuperblockException;
 public final class Bitmap implements WriteIntent {
     /** Where the bitmap lives on each member: the md superblock's sector and bitmap_offset (signed) from it. */
     public record Placement(long superblockSector, int bitmapOffset, int sectorsReserved) {
+        /** Where a member's superblock says its internal bitmap is (super_offset + bitmap_offset). */
+        public static Placement of(Superblock1 sb) {
+            return new Placement(sb.superOffset(), sb.bitmapOffset(), 0);
+        }
+
         long startSector() {
             return superblockSector + bitmapOffset;
         }
@@ -207,6 +213,17 @@ public final class Bitmap implements WriteIntent {
                     area.length), mdEvents, resyncOffset).start();
         }
         throw last;
+    }
+
+    /**
+     * {@link #load(Mddev, Placement, byte[], long, long)} for an array assembled from superblocks: placement, uuid,
+     * events and resync_offset from {@code sb} (the freshest member's); null when it has no internal bitmap.
+     */
+    public static Bitmap load(Mddev mddev, Superblock1 sb) throws MdException {
+        if (!sb.hasFeature(Superblock1.FEATURE_BITMAP_OFFSET)) {
+            return null;
+        }
+        return load(mddev, Placement.of(sb), sb.uuid(), sb.events(), sb.resyncOffset());
     }
 
     private static byte[] read(Rdev r, long sector, int sectors) {
@@ -591,6 +608,46 @@ public final class Bitmap implements WriteIntent {
             }
         }
         return n;
+    }
+
+    /** PAGE_COUNTER_RATIO: chunks per in-memory counter page (4 KiB of 16-bit counters). */
+    private static final int COUNTERS_PER_PAGE = PAGE_SIZE * 8 / 16;
+
+    /**
+     * md_bitmap_status, what /proc/mdstat shows after "bitmap: " and md_list's bitmap field: counter pages in use
+     * (those with a dirty chunk) of all, their KiB, the chunk, e.g. {@code "1/1 pages [4KB], 65536KB chunk"}.
+     */
+    public synchronized String statusText() {
+        int pages = (chunks + COUNTERS_PER_PAGE - 1) / COUNTERS_PER_PAGE;
+        int used = 0;
+        for (int p = 0; p < pages; p++) {
+            for (int c = p * COUNTERS_PER_PAGE; c < Math.min(chunks, (p + 1) * COUNTERS_PER_PAGE); c++) {
+                if (counters[c] != 0) {
+                    used++;
+                    break;
+                }
+            }
+        }
+        long chunkBytes = chunkSectors << Bio.SECTOR_SHIFT;
+        String chunk = chunkBytes >> 10 != 0 ? (chunkBytes >> 10) + "KB" : chunkBytes + "B";
+        return used + "/" + pages + " pages [" + used * (PAGE_SIZE >> 10) + "KB], " + chunk + " chunk";
+    }
+
+    /**
+     * The array's {@code bitmap/NAME} sysfs attributes as md shows them (without the newline): location "+8",
+     * chunksize in bytes, time_base (daemon_sleep seconds), metadata "internal", backlog and max_backlog_used
+     * (write-behind, 0), can_clear ("false" while a new events_cleared waits to be written); null for others.
+     */
+    public synchronized String sysfsAttr(String name) {
+        return switch (name) {
+            case "location" -> String.format("%+d", placement.bitmapOffset());
+            case "chunksize" -> Long.toString(chunkSectors << Bio.SECTOR_SHIFT);
+            case "time_base" -> Integer.toString(sb.daemonSleep());
+            case "metadata" -> "internal";
+            case "backlog", "max_backlog_used" -> "0";
+            case "can_clear" -> needSync ? "false" : "true";
+            default -> null;
+        };
     }
 
     /**

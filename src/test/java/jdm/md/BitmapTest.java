@@ -20,6 +20,8 @@ import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.HeldDevice;
 import jdm.block.Op;
+import jdm.md.sb.MdadmCreate;
+import jdm.md.sb.Superblock1;
 import jdm.testing.MemoryDisk;
 import jdm.testing.SyncIo;
 import org.junit.jupiter.api.Test;
@@ -142,6 +144,11 @@ class BitmapTest {
             assertThat(bm.chunks()).isEqualTo(128);
             assertThat(bm.dirtyRegions()).containsExactly(new long[] {0, MEMBER});
 
+            assertThat(bm.statusText()).isEqualTo("1/1 pages [4KB], 64KB chunk");
+            assertThat(bm.sysfsAttr("location")).isEqualTo("+8");
+            assertThat(bm.sysfsAttr("chunksize")).isEqualTo("65536");
+            assertThat(bm.sysfsAttr("time_base")).isEqualTo("5");
+            assertThat(bm.sysfsAttr("metadata")).isEqualTo("internal");
             resync(md);
             assertThat(bm.dirtyRegions()).isEmpty();
             bm.daemonPass();
@@ -150,6 +157,7 @@ class BitmapTest {
             for (MemoryDisk disk : d) {
                 assertThat(bitsOnDisk(disk)).isEqualTo(new byte[16]);
             }
+            assertThat(bm.statusText()).isEqualTo("0/1 pages [0KB], 64KB chunk");
             bm.close();
         }
     }
@@ -352,11 +360,50 @@ class BitmapTest {
         assertThat(Bitmap.syncRange(raid1, 777, 3)).containsExactly(777, 780);
     }
 
+    /** What mdadm --create --bitmap=internal writes (MdadmCreate) loads from the superblock, resyncs and cleans. */
+    @Test
+    void anMdadmCreatedMemberLoadsFromItsSuperblock(@TempDir Path dir) throws Exception {
+        MdadmCreate.Plan plan = MdadmCreate.plan(new MdadmCreate.Request(1, MdadmCreate.LAYOUT_DEFAULT, 0, 2, true,
+                "h", "bm", UUID, false), new long[] {65536, 65536}, 1577836814L, CHUNK_BYTES, new Random(1));
+        MemoryDisk[] d = {new MemoryDisk("m0", 65536), new MemoryDisk("m1", 65536)};
+        List<Rdev> rdevs = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Superblock1 sb = plan.superblocks().get(i);
+            d[i].put(sb.superOffset(), bytes(sb.encode()));
+            d[i].put(sb.superOffset() + sb.bitmapOffset(), bytes(plan.bitmap().encodeArea()));
+            Rdev r = new Rdev(HeldDevice.of(d[i], 7, i, () -> { }), d[i].name(), plan.dataOffset(),
+                    plan.componentSectors(), i);
+            r.set(Rdev.Flag.IN_SYNC);
+            rdevs.add(r);
+        }
+        try (Mddev md = Mddev.run("md0", 0, new ArrayGeometry(1, 0, 0, 2, plan.componentSectors()), rdevs,
+                TestMirror.registry(), line -> { })) {
+            Bitmap bm = Bitmap.load(md, plan.superblocks().get(0));
+            md.setWriteIntent(bm);
+            assertThat(bm.chunkSectors()).isEqualTo(CHUNK);
+            assertThat(bm.syncSectors()).isEqualTo(plan.componentSectors());
+            assertThat(bm.dirtyRegions()).containsExactly(new long[] {0, plan.componentSectors()});
+            resync(md);
+            bm.close();
+            long at = plan.superblocks().get(0).superOffset() + plan.superblocks().get(0).bitmapOffset();
+            requireMdadm();
+            Path file = dir.resolve("bitmap");
+            Files.write(file, d[0].bytes(at, 8));
+            assertThat(mdadm("-X", file.toString())).contains("Chunksize : 64 KB",
+                    "Bitmap : " + bm.chunks() + " bits (chunks), 0 dirty (0.0%)");
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.duplicate().get(out);
+        return out;
+    }
+
     /** mdadm -X (real mdadm 4.2) reads the bitmap jdm wrote; on a regular file without md superblock it reads offset 0. */
     @Test
     void mdadmExamineBitmapReportsIt(@TempDir Path dir) throws Exception {
-        assumeThat(Files.isExecutable(Path.of("/usr/sbin/mdadm")) || Files.isExecutable(Path.of("/sbin/mdadm")))
-                .as("mdadm installed").isTrue();
+        requireMdadm();
         MemoryDisk[] d = disks();
         try (Mddev md = array(d)) {
             Bitmap bm = Bitmap.create(md, AT, UUID, CHUNK_BYTES, MEMBER, 5, 1, Rdev.MAX_SECTOR);
@@ -377,6 +424,11 @@ class BitmapTest {
             Files.write(file, d[1].bytes(BITMAP_SECTOR, 8));
             assertThat(mdadm("-X", file.toString())).contains("Bitmap : 128 bits (chunks), 0 dirty (0.0%)");
         }
+    }
+
+    private static void requireMdadm() {
+        assumeThat(Files.isExecutable(Path.of("/usr/sbin/mdadm")) || Files.isExecutable(Path.of("/sbin/mdadm")))
+                .as("mdadm installed").isTrue();
     }
 
     private static String mdadm(String... args) throws IOException, InterruptedException {
