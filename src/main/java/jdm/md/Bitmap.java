@@ -308,6 +308,10 @@ public final class Bitmap implements WriteIntent {
 
     @Override
     public void startWrite(long sector, long sectors, Runnable then) {
+        if (chunks == 0) {
+            then.run();
+            return;
+        }
         long[] range = syncRange(mddev.geometry(), sector, sectors);
         long need;
         boolean startFlush = false;
@@ -352,6 +356,9 @@ public final class Bitmap implements WriteIntent {
 
     @Override
     public void endWrite(long sector, long sectors, boolean ok) {
+        if (chunks == 0) {
+            return;
+        }
         long[] range = syncRange(mddev.geometry(), sector, sectors);
         boolean degraded = mddev.personality().degraded() > 0;
         synchronized (this) {
@@ -574,6 +581,19 @@ public final class Bitmap implements WriteIntent {
      */
     public synchronized boolean canRecoverFromBitmap(long memberEvents) {
         return memberEvents >= eventsCleared;
+    }
+
+    /**
+     * What a recovery of a member re-added after leaving at {@code memberEvents} must cover: the dirty regions when
+     * the bitmap still knows everything written since (no bit cleared since it left), else null for a full
+     * recovery. Also null for raid10, whose recovery walks member sectors that the bitmap's array sectors do not
+     * map onto one by one.
+     */
+    public List<long[]> recoveryRegions(long memberEvents) {
+        if (mddev.geometry().level() == 10 || !canRecoverFromBitmap(memberEvents)) {
+            return null;
+        }
+        return dirtyRegions();
     }
 
     /**

@@ -281,7 +281,8 @@ class BitmapTest {
                     super.finished(action, position, completed);
                 }
             };
-            SyncThread t = SyncThread.start(md, SyncAction.RECOVER, 0, host, bm.dirtyRegions(),
+            assertThat(bm.recoveryRegions(1)).containsExactly(new long[] {5 * CHUNK, CHUNK});
+            SyncThread t = SyncThread.start(md, SyncAction.RECOVER, 0, host, bm.recoveryRegions(1),
                     SyncThread.WINDOW_SECTORS);
             t.await();
             assertThat(TestMirror.of(md).calls).extracting(TestMirror.Call::sector).containsExactly(5 * CHUNK);
@@ -296,6 +297,7 @@ class BitmapTest {
             bm.updateSuper(3);
             assertThat(SyncIo.write(md, 9 * CHUNK, random(4096, 7))).isEqualTo(BlkStatus.OK);
             assertThat(bm.canRecoverFromBitmap(1)).isFalse();
+            assertThat(bm.recoveryRegions(1)).isNull();
             assertThat(bm.canRecoverFromBitmap(3)).isTrue();
             bm.close();
         }
