@@ -154,9 +154,11 @@ public final class SyncThread {
         }
     }
 
-    /** Waits for the pass to end. */
+    /** Waits for the pass to end; returns at once when called from the pass itself (its Host's callbacks). */
     public void await() throws InterruptedException {
-        thread.join();
+        if (Thread.currentThread() != thread) {
+            thread.join();
+        }
     }
 
     private void run() {
