@@ -341,6 +341,9 @@ final class MdadmRun {
             try {
                 messages(ops.call("md_manage", req), fallback);
             } catch (ControlException e) {
+                if (e.errno() == Errno.ENODEV) {
+                    return failed(e, "mdadm: error opening " + md + ": " + Errno.strerror(Errno.ENOENT));
+                }
                 String why = Errno.strerror(e.errno());
                 return failed(e, switch (action) {
                     case "fail" -> "mdadm: set device faulty failed for " + d.name() + ":  " + why;
