@@ -90,6 +90,9 @@ public final class BitmapSuper {
 
     /** bitmap_bits: how many chunks (bits) cover syncSectors with this chunk size in bytes. */
     public static long bits(long syncSectors, long chunkBytes) {
+        if (chunkBytes <= 0) {
+            return 0;
+        }
         return (syncSectors * 512 + chunkBytes - 1) / chunkBytes;
     }
 
@@ -137,21 +140,7 @@ public final class BitmapSuper {
         if (b.remaining() < BYTES) {
             throw new SuperblockException(prefix + "cut short, " + b.remaining() + " of " + BYTES + " bytes");
         }
-        BitmapSuper s = new BitmapSuper();
-        s.magic = b.getInt(0);
-        s.version = b.getInt(4);
-        b.get(8, s.uuid);
-        s.events = b.getLong(24);
-        s.eventsCleared = b.getLong(32);
-        s.syncSize = b.getLong(40);
-        s.state = b.getInt(48);
-        s.chunksize = b.getInt(52);
-        s.daemonSleep = b.getInt(56);
-        s.writeBehind = b.getInt(60);
-        s.sectorsReserved = b.getInt(64);
-        s.nodes = b.getInt(68);
-        b.get(72, s.clusterName);
-        b.get(136, s.pad);
+        BitmapSuper s = read(b);
         if (s.magic != MAGIC) {
             throw new SuperblockException(prefix + String.format("bad magic (%08x, expected %08x)", s.magic, MAGIC));
         }
@@ -171,6 +160,30 @@ public final class BitmapSuper {
         if (Integer.compareUnsigned(s.writeBehind, WRITE_BEHIND_MAX) > 0) {
             throw new SuperblockException(prefix + "write-behind limit out of range (0 - 16383)");
         }
+        return s;
+    }
+
+    /** Reads the 256 bytes at the buffer's position (not moved) with no checks, as mdadm reads them. */
+    public static BitmapSuper read(ByteBuffer block) {
+        ByteBuffer b = block.slice().order(ByteOrder.LITTLE_ENDIAN);
+        if (b.remaining() < BYTES) {
+            throw new IllegalArgumentException("a bitmap superblock needs " + BYTES + " bytes, got " + b.remaining());
+        }
+        BitmapSuper s = new BitmapSuper();
+        s.magic = b.getInt(0);
+        s.version = b.getInt(4);
+        b.get(8, s.uuid);
+        s.events = b.getLong(24);
+        s.eventsCleared = b.getLong(32);
+        s.syncSize = b.getLong(40);
+        s.state = b.getInt(48);
+        s.chunksize = b.getInt(52);
+        s.daemonSleep = b.getInt(56);
+        s.writeBehind = b.getInt(60);
+        s.sectorsReserved = b.getInt(64);
+        s.nodes = b.getInt(68);
+        b.get(72, s.clusterName);
+        b.get(136, s.pad);
         return s;
     }
 

@@ -160,6 +160,19 @@ public final class Superblock1 {
         return sb;
     }
 
+    /**
+     * Reads the fields at the buffer's position (not moved) with no check beyond the header's length, as mdadm's
+     * load_super1 does before it prints a superblock (it checks magic and version itself and reports a wrong
+     * checksum rather than refusing it). Role slots the buffer does not hold read as spare.
+     */
+    public static Superblock1 read(ByteBuffer block) {
+        if (block.remaining() < HEADER_BYTES) {
+            throw new IllegalArgumentException("a superblock needs " + HEADER_BYTES + " bytes, got "
+                    + block.remaining());
+        }
+        return decodeUnchecked(block);
+    }
+
     private static Superblock1 decodeUnchecked(ByteBuffer block) {
         ByteBuffer b = block.slice().order(ByteOrder.LITTLE_ENDIAN);
         Superblock1 sb = new Superblock1();

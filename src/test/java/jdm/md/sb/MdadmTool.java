@@ -32,10 +32,23 @@ final class MdadmTool {
 
     /** Runs mdadm with these arguments; returns stdout+stderr (the exit status is not judged here). */
     static String run(String... args) throws IOException, InterruptedException {
+        return run(false, args);
+    }
+
+    /** {@link #run} with TZ=UTC, so the times it prints are UTC. */
+    static String runUtc(String... args) throws IOException, InterruptedException {
+        return run(true, args);
+    }
+
+    private static String run(boolean utc, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(require().toString());
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        if (utc) {
+            pb.environment().put("TZ", "UTC");
+        }
+        Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!p.waitFor(30, TimeUnit.SECONDS)) {
             p.destroyForcibly();
