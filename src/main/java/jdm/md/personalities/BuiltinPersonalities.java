@@ -2,6 +2,7 @@ package jdm.md.personalities;
 
 import jdm.md.PersonalityRegistry;
 import jdm.md.raid0.Raid0;
+import jdm.md.raid456.Raid456;
 
 /** The personalities jdm ships, one line each: what register_md_personality in each module's init does. */
 public final class BuiltinPersonalities {
@@ -12,6 +13,7 @@ public final class BuiltinPersonalities {
     public static PersonalityRegistry registry() {
         PersonalityRegistry r = new PersonalityRegistry();
         r.register(Raid0.TYPE);
+        r.register(Raid456.TYPE);
         return r;
     }
 }
