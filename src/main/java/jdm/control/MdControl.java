@@ -424,9 +424,9 @@ final class MdControl implements Subsystem {
                 sy.put("action", s.action() == SyncAction.RECOVER ? "recovery" : s.action().sysfsName());
                 sy.put("position_sectors", s.position());
                 sy.put("total_sectors", s.total());
-                long speed = Math.max(1, s.speedKibs());
                 sy.put("speed_kibs", s.speedKibs());
-                sy.put("finish_minutes", String.format("%.1f", (double) ((s.total() - s.position()) / 2) / speed / 60.0));
+                String finish = s.finishText(); // "1.2min"
+                sy.put("finish_minutes", finish.endsWith("min") ? finish.substring(0, finish.length() - 3) : finish);
                 m.put("sync", sy);
             }
             out.add(m);
