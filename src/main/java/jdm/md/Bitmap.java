@@ -1,0 +1,641 @@
+package jdm.md;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdm.block.Bio;
+import jdm.block.BlkStatus;
+import jdm.block.Op;
+
+/**
+ * An array's internal write-intent bitmap (md-bitmap.c): one bit per bitmap chunk of the sync range, stored on
+ * every member at superblock + bitmap_offset after the 256-byte "bitm" header, and one in-memory counter per chunk
+ * ({@code bitmap_counter_t}): writes in flight plus 2 while the chunk is dirty, with md's NEEDED flag for chunks
+ * that need a resync.
+ *
+ * <p>A write first sets its chunks' bits; when a bit was clear the page holding it is written to every member
+ * (FUA) before the write goes on ({@link #startWrite}, md_bitmap_startwrite + md_bitmap_unplug). When it ends the
+ * counter drops back ({@link #endWrite}); the daemon ({@link #daemonPass}, every daemon_sleep seconds) moves idle
+ * chunks 2 → 1 → 0 and clears a bit on its second idle pass, writing the page (md_bitmap_daemon_work). A failed
+ * write or a write while the array is degraded marks the chunk NEEDED: its bit stays until a resync or recovery
+ * has covered it ({@link #clearRegion}), so a member re-added after a failure recovers only what changed while it
+ * was away ({@link #canRecoverFromBitmap}, {@link #dirtyRegions}).
+ *
+ * <p>Sectors here are the sync thread's: array sectors for raid1 and raid10, member (stripe) sectors for raid4/5/6,
+ * where md calls the bitmap with the stripe's sector ({@link #syncRange}).
+ */
+public final class Bitmap implements WriteIntent {
+    /** Where the bitmap lives on each member: the md superblock's sector and bitmap_offset (signed) from it. */
+    public record Placement(long superblockSector, int bitmapOffset, int sectorsReserved) {
+        long startSector() {
+            return superblockSector + bitmapOffset;
+        }
+    }
+
+    static final int PAGE_SIZE = 4096;
+    /** md's NEEDED_MASK: the chunk needs a resync before its bit may be cleared. */
+    private static final int NEEDED = 1 << 30;
+    private static final int COUNT = NEEDED - 1;
+
+    private static final ScheduledExecutorService DAEMON = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "md-bitmap-daemon");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final Mddev mddev;
+    private final Placement placement;
+    private final long chunkSectors;
+    private final int chunkShift;
+    private final long syncSectors;
+    private final int chunks;
+    private final int[] counters;
+    /** The on-disk image: header then bits, whole pages. */
+    private final byte[] image;
+    private final int storeBytes;
+    private final boolean[] pageDirty;
+    private final long[] pageSetSeq;
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private BitmapHeader header;
+    private long events;
+    private long eventsCleared;
+    private boolean needSync;
+    private long dirtySeq;
+    private long durableSeq;
+    private boolean flushing;
+    private ScheduledFuture<?> daemon;
+    private volatile boolean closed;
+
+    private record Waiter(long seq, Runnable then) {
+    }
+
+    private Bitmap(Mddev mddev, Placement placement, BitmapHeader header, byte[] bits, long mdEvents,
+            long resyncOffset) throws MdException {
+        this.mddev = mddev;
+        this.placement = placement;
+        this.chunkSectors = header.chunkBytes() >> Bio.SECTOR_SHIFT;
+        if (chunkSectors < 1) {
+            throw MdException.invalid("bitmap chunksize too small");
+        }
+        this.chunkShift = Long.numberOfTrailingZeros(chunkSectors);
+        this.syncSectors = header.syncSectors();
+        long n = (syncSectors + chunkSectors - 1) >> chunkShift;
+        if (n > Integer.MAX_VALUE / 2) {
+            throw MdException.invalid("bitmap of " + n + " chunks is too large");
+        }
+        this.chunks = (int) n;
+        this.counters = new int[chunks];
+        this.storeBytes = BitmapHeader.SIZE + (chunks + 7) / 8;
+        int pages = (storeBytes + PAGE_SIZE - 1) / PAGE_SIZE;
+        this.image = new byte[pages * PAGE_SIZE];
+        this.pageDirty = new boolean[pages];
+        this.pageSetSeq = new long[pages];
+        checkRoom();
+        // md_bitmap_read_sb: a bitmap older than the array is stale, everything needs a resync.
+        boolean stale = (header.state() & BitmapHeader.STATE_STALE) != 0 || header.events() < mdEvents;
+        if (stale) {
+            mddev.log(mddev.name() + ": bitmap file is out of date (" + header.events() + " < " + mdEvents
+                    + ") -- forcing full recovery");
+        }
+        this.events = Math.max(mdEvents, header.events());
+        this.eventsCleared = header.eventsCleared();
+        // md_bitmap_load: keep every bit NEEDED when degraded (a re-add may use it), else only from resync_offset.
+        long start = mddev.personality().degraded() == 0 || eventsCleared == mdEvents ? resyncOffset : 0;
+        for (int c = 0; c < chunks; c++) {
+            if (stale || (bits[c >> 3] & (1 << (c & 7))) != 0) {
+                setBit(c);
+                boolean needed = ((long) (c + 1) << chunkShift) >= start;
+                counters[c] = 2 | (needed ? NEEDED : 0);
+            }
+        }
+        this.header = header.withEvents(events, eventsCleared, 0);
+        header().encode(image);
+        java.util.Arrays.fill(pageDirty, true);
+    }
+
+    /** Writes the loaded state (header with the array's events, stale bits) and starts the daemon. */
+    private Bitmap start() {
+        writeDirtyAndWait();
+        int period = header().daemonSleepSeconds();
+        daemon = DAEMON.scheduleWithFixedDelay(this::daemonPassQuietly, period, period, TimeUnit.SECONDS);
+        return this;
+    }
+
+    /**
+     * Writes a new internal bitmap to every member as mdadm --create --bitmap=internal lays it out (header with
+     * events 0, every bit of the first page set so the first start resyncs everything) and starts it.
+     *
+     * @param syncSectors the sync range the bits cover (md's resync_max_sectors)
+     * @param mdEvents the array's event count (the superblocks')
+     * @param resyncOffset the array's resync_offset: 0 after creation without --assume-clean, else MaxSector
+     */
+    public static Bitmap create(Mddev mddev, Placement placement, byte[] uuid, int chunkBytes, long syncSectors,
+            int daemonSleepSeconds, long mdEvents, long resyncOffset) throws MdException {
+        BitmapHeader h = new BitmapHeader(BitmapHeader.VERSION, uuid, 0, 0, syncSectors, 0, chunkBytes,
+                daemonSleepSeconds, 0, placement.sectorsReserved(), 0);
+        int chunks = (int) ((syncSectors + (chunkBytes >> 9) - 1) / (chunkBytes >> 9));
+        int bytes = BitmapHeader.SIZE + (chunks + 7) / 8;
+        byte[] area = new byte[(bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE];
+        java.util.Arrays.fill(area, (byte) 0xff); // write_bitmap1: every bit set, whole pages
+        h.encode(area);
+        for (Rdev r : writeTargets(mddev)) {
+            BlkStatus s = r.metadataBio(Op.WRITE, Bio.FUA, placement.startSector(), area.length >> 9,
+                    ByteBuffer.wrap(area), null).submitAndWait();
+            if (s != BlkStatus.OK) {
+                throw new MdException(jdm.block.Errno.EIO, r.name() + ": writing the bitmap failed: " + s);
+            }
+        }
+        return new Bitmap(mddev, placement, h, java.util.Arrays.copyOfRange(area, BitmapHeader.SIZE, area.length),
+                mdEvents, resyncOffset).start();
+    }
+
+    /**
+     * Reads the bitmap from the first working member (md_bitmap_read_sb + md_bitmap_init_from_disk) and starts it.
+     * Set bits become dirty chunks; those at or after {@code resyncOffset} (all of them when the array is degraded)
+     * need a resync.
+     *
+     * @param mdEvents the array's event count: a bitmap with fewer events is stale and marks everything
+     * @param resyncOffset the array's resync_offset (0 after an unclean stop, MaxSector when clean)
+     */
+    public static Bitmap load(Mddev mddev, Placement placement, byte[] uuid, long mdEvents, long resyncOffset)
+            throws MdException {
+        MdException last = MdException.invalid("no working member to read the bitmap from");
+        for (Rdev r : writeTargets(mddev)) {
+            if (!r.inSync()) {
+                continue;
+            }
+            byte[] first = read(r, placement.startSector(), PAGE_SIZE >> 9);
+            if (first == null) {
+                last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
+                continue;
+            }
+            BitmapHeader h = BitmapHeader.decode(first);
+            if (!java.util.Arrays.equals(h.uuid(), uuid)) {
+                throw MdException.invalid("bitmap superblock UUID mismatch");
+            }
+            long chunkSectors = h.chunkBytes() >> 9;
+            long chunks = (h.syncSectors() + chunkSectors - 1) / chunkSectors;
+            int bytes = (int) (BitmapHeader.SIZE + (chunks + 7) / 8);
+            int sectors = (bytes + 511) >> 9;
+            byte[] area = sectors <= PAGE_SIZE >> 9 ? first : read(r, placement.startSector(), sectors);
+            if (area == null) {
+                last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
+                continue;
+            }
+            return new Bitmap(mddev, placement, h, java.util.Arrays.copyOfRange(area, BitmapHeader.SIZE,
+                    area.length), mdEvents, resyncOffset).start();
+        }
+        throw last;
+    }
+
+    private static byte[] read(Rdev r, long sector, int sectors) {
+        byte[] buf = new byte[sectors << 9];
+        BlkStatus s = r.metadataBio(Op.READ, 0, sector, sectors, ByteBuffer.wrap(buf), null).submitAndWait();
+        return s == BlkStatus.OK ? buf : null;
+    }
+
+    private static List<Rdev> writeTargets(Mddev mddev) {
+        List<Rdev> out = new ArrayList<>();
+        for (Rdev r : mddev.rdevs()) {
+            if (r.role() >= 0 && !r.faulty()) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    /** The bitmap must end before each member's data (and inside sectors_reserved when that is set). */
+    private void checkRoom() throws MdException {
+        long end = placement.startSector() + ((storeBytes + 511) >> 9);
+        for (Rdev r : mddev.rdevs()) {
+            if (placement.bitmapOffset() > 0 && end > r.dataOffset()) {
+                throw MdException.invalid("md/bitmap:" + mddev.name() + ": bitmap of " + storeBytes
+                        + " bytes overlaps the data of " + r.name());
+            }
+        }
+        if (placement.sectorsReserved() > 0 && ((storeBytes + 511) >> 9) > placement.sectorsReserved()) {
+            throw MdException.invalid("md/bitmap:" + mddev.name() + ": bitmap needs more than the "
+                    + placement.sectorsReserved() + " sectors reserved");
+        }
+    }
+
+    // ---- geometry ----
+
+    public long chunkSectors() {
+        return chunkSectors;
+    }
+
+    public int chunks() {
+        return chunks;
+    }
+
+    public long syncSectors() {
+        return syncSectors;
+    }
+
+    public int daemonSleepSeconds() {
+        return header.daemonSleepSeconds();
+    }
+
+    public synchronized long events() {
+        return events;
+    }
+
+    public synchronized long eventsCleared() {
+        return eventsCleared;
+    }
+
+    /** The header as it is now (events as last given to {@link #updateSuper}). */
+    synchronized BitmapHeader header() {
+        return header;
+    }
+
+    /**
+     * The sync-space range [start, end) an array write of [sector, sector + sectors) dirties: the same sectors for
+     * raid1/raid10, for raid4/5/6 the member (stripe) sectors of the stripes it touches, whole chunk rows.
+     */
+    public static long[] syncRange(ArrayGeometry g, long sector, long sectors) {
+        int level = g.level();
+        if ((level == 4 || level == 5 || level == 6) && g.chunkSectors() > 0) {
+            long dataDisks = g.raidDisks() - (level == 6 ? 2 : 1);
+            long row = g.chunkSectors() * dataDisks;
+            long first = sector / row;
+            long last = (sector + Math.max(sectors, 1) - 1) / row;
+            return new long[] {first * g.chunkSectors(), (last + 1) * g.chunkSectors()};
+        }
+        return new long[] {sector, sector + sectors};
+    }
+
+    // ---- the write path ----
+
+    @Override
+    public void startWrite(long sector, long sectors, Runnable then) {
+        long[] range = syncRange(mddev.geometry(), sector, sectors);
+        long need;
+        boolean startFlush = false;
+        synchronized (this) {
+            need = 0;
+            long seq = dirtySeq + 1;
+            boolean setAny = false;
+            for (int c = firstChunk(range[0]); c <= lastChunk(range[1]); c++) {
+                int v = counters[c];
+                if (v == 0) {
+                    // md_bitmap_startwrite case 0: set the bit in the file; case 1 (clearing pending): back to 2
+                    setBit(c);
+                    pageSetSeq[page(c)] = seq;
+                    pageDirty[page(c)] = true;
+                    setAny = true;
+                    v = 2;
+                } else if (v == 1) {
+                    v = 2;
+                }
+                counters[c] = v + 1;
+                need = Math.max(need, pageSetSeq[page(c)]);
+            }
+            if (setAny) {
+                dirtySeq = seq;
+            }
+            if (need > durableSeq) {
+                waiters.add(new Waiter(need, then));
+                if (!flushing) {
+                    flushing = true;
+                    startFlush = true;
+                }
+                then = null;
+            }
+        }
+        if (startFlush) {
+            flush();
+        }
+        if (then != null) {
+            then.run();
+        }
+    }
+
+    @Override
+    public void endWrite(long sector, long sectors, boolean ok) {
+        long[] range = syncRange(mddev.geometry(), sector, sectors);
+        boolean degraded = mddev.personality().degraded() > 0;
+        synchronized (this) {
+            // md_bitmap_endwrite: a clean, complete write lets events_cleared catch up with the array's events
+            if (ok && !degraded && eventsCleared < events) {
+                eventsCleared = events;
+                needSync = true;
+            }
+            for (int c = firstChunk(range[0]); c <= lastChunk(range[1]); c++) {
+                int v = counters[c];
+                if ((!ok || degraded) && (v & NEEDED) == 0) {
+                    v |= NEEDED;
+                }
+                if ((v & COUNT) > 0) {
+                    v--;
+                }
+                counters[c] = v;
+            }
+        }
+    }
+
+    private int firstChunk(long sector) {
+        return (int) Math.min(chunks - 1, Math.max(0, sector >> chunkShift));
+    }
+
+    private int lastChunk(long endSector) {
+        return (int) Math.min(chunks - 1, Math.max(0, (endSector - 1) >> chunkShift));
+    }
+
+    private static int page(int chunk) {
+        return (BitmapHeader.SIZE + (chunk >> 3)) / PAGE_SIZE;
+    }
+
+    private void setBit(int c) {
+        image[BitmapHeader.SIZE + (c >> 3)] |= (byte) (1 << (c & 7));
+    }
+
+    private void clearBit(int c) {
+        image[BitmapHeader.SIZE + (c >> 3)] &= (byte) ~(1 << (c & 7));
+    }
+
+    private boolean bit(int c) {
+        return (image[BitmapHeader.SIZE + (c >> 3)] & (1 << (c & 7))) != 0;
+    }
+
+    /**
+     * Writes every dirty page to every member, FUA, then releases the writes waiting for them; repeats while more
+     * pages became dirty meanwhile. One flush runs at a time (the caller set {@link #flushing}).
+     */
+    private void flush() {
+        long seq;
+        List<int[]> pages = new ArrayList<>();
+        List<byte[]> copies = new ArrayList<>();
+        synchronized (this) {
+            seq = dirtySeq;
+            for (int p = 0; p < pageDirty.length; p++) {
+                if (pageDirty[p]) {
+                    pageDirty[p] = false;
+                    int len = Math.min(PAGE_SIZE, roundUp512(storeBytes - p * PAGE_SIZE));
+                    pages.add(new int[] {p, len});
+                    copies.add(java.util.Arrays.copyOfRange(image, p * PAGE_SIZE, p * PAGE_SIZE + len));
+                }
+            }
+        }
+        List<Rdev> targets = writeTargets(mddev);
+        AtomicInteger remaining = new AtomicInteger(1 + pages.size() * targets.size());
+        Runnable done = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                flushed(seq);
+            }
+        };
+        for (Rdev r : targets) {
+            for (int i = 0; i < pages.size(); i++) {
+                int[] p = pages.get(i);
+                r.metadataBio(Op.WRITE, Bio.FUA, placement.startSector() + ((long) p[0] * PAGE_SIZE >> 9),
+                        p[1] >> 9, ByteBuffer.wrap(copies.get(i)), b -> {
+                            if (b.status() != BlkStatus.OK) {
+                                mddev.log("md/bitmap:" + mddev.name() + ": write to " + r.name() + " failed: "
+                                        + b.status());
+                                mddev.error(r);
+                            }
+                            done.run();
+                        }).submit();
+            }
+        }
+        done.run();
+    }
+
+    private static int roundUp512(int n) {
+        return (n + 511) & ~511;
+    }
+
+    private void flushed(long seq) {
+        List<Runnable> ready = new ArrayList<>();
+        boolean again;
+        synchronized (this) {
+            durableSeq = Math.max(durableSeq, seq);
+            while (!waiters.isEmpty() && waiters.peek().seq() <= durableSeq) {
+                ready.add(waiters.poll().then());
+            }
+            // waiters are not always in seq order; release any other that is ready too
+            for (var it = waiters.iterator(); it.hasNext(); ) {
+                Waiter w = it.next();
+                if (w.seq() <= durableSeq) {
+                    ready.add(w.then());
+                    it.remove();
+                }
+            }
+            again = anyDirty();
+            flushing = again;
+            notifyAll();
+        }
+        for (Runnable r : ready) {
+            r.run();
+        }
+        if (again) {
+            flush();
+        }
+    }
+
+    private boolean anyDirty() {
+        for (boolean d : pageDirty) {
+            if (d) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Starts a flush when pages are dirty and none runs, and waits until everything dirty now is on disk. */
+    private void writeDirtyAndWait() {
+        boolean start = false;
+        long target;
+        synchronized (this) {
+            if (anyDirty()) {
+                dirtySeq++;
+                if (!flushing) {
+                    flushing = true;
+                    start = true;
+                }
+            }
+            target = dirtySeq;
+        }
+        if (start) {
+            flush();
+        }
+        CountDownLatch latch = new CountDownLatch(1);
+        synchronized (this) {
+            if (durableSeq >= target) {
+                return;
+            }
+            waiters.add(new Waiter(target, latch::countDown));
+        }
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- the daemon, superblock updates, sync ----
+
+    /**
+     * md_bitmap_daemon_work: a pending events_cleared goes to disk first (before any bit it allows to be cleared);
+     * otherwise chunks idle since the last pass (counter 1) are cleared and chunks that just went idle (2) move to
+     * 1. The changed pages are written; returns when they are on disk.
+     */
+    public void daemonPass() {
+        synchronized (this) {
+            boolean headerFirst = needSync;
+            if (needSync) {
+                needSync = false;
+                header = header.withEvents(events, eventsCleared, 0);
+                header.encode(image);
+                pageDirty[0] = true;
+            }
+            for (int c = 0; c < chunks; c++) {
+                int v = counters[c];
+                if (v == 1 && !headerFirst) {
+                    counters[c] = 0;
+                    clearBit(c);
+                    pageDirty[page(c)] = true;
+                } else if (v == 2) {
+                    counters[c] = 1;
+                }
+            }
+        }
+        writeDirtyAndWait();
+    }
+
+    private void daemonPassQuietly() {
+        if (closed) {
+            return;
+        }
+        try {
+            daemonPass();
+        } catch (RuntimeException e) {
+            mddev.log("md/bitmap:" + mddev.name() + ": daemon: " + e);
+        }
+    }
+
+    /**
+     * md_bitmap_update_sb: the array wrote its superblocks with this event count; the bitmap header follows (and a
+     * lower events_cleared is pulled down to it). Returns when it is on disk.
+     */
+    public void updateSuper(long mdEvents) {
+        synchronized (this) {
+            events = mdEvents;
+            if (events < eventsCleared) {
+                eventsCleared = events;
+            }
+            header = header.withEvents(events, eventsCleared, 0);
+            header.encode(image);
+            pageDirty[0] = true;
+        }
+        writeDirtyAndWait();
+    }
+
+    /**
+     * Whether a member that left the array at {@code memberEvents} can be brought back by recovering only the
+     * dirty regions (super_1_validate: no bit has been cleared since it left).
+     */
+    public synchronized boolean canRecoverFromBitmap(long memberEvents) {
+        return memberEvents >= eventsCleared;
+    }
+
+    /**
+     * The regions a resync (or a bitmap-based recovery) must cover: chunks that need a sync, as {sector, sectors}
+     * in sync sectors, adjacent chunks merged, the last one ending at the sync range's end.
+     */
+    public synchronized List<long[]> dirtyRegions() {
+        List<long[]> out = new ArrayList<>();
+        int c = 0;
+        while (c < chunks) {
+            if ((counters[c] & NEEDED) == 0) {
+                c++;
+                continue;
+            }
+            int start = c;
+            while (c < chunks && (counters[c] & NEEDED) != 0) {
+                c++;
+            }
+            long from = (long) start << chunkShift;
+            long to = Math.min(syncSectors, (long) c << chunkShift);
+            out.add(new long[] {from, to - from});
+        }
+        return out;
+    }
+
+    /** How many chunks have their bit set (what mdadm -X calls dirty, as the bits are on disk or about to be). */
+    public synchronized int dirtyBits() {
+        int n = 0;
+        for (int c = 0; c < chunks; c++) {
+            if (bit(c)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * A resync or recovery made [sector, sector + sectors) consistent (md_bitmap_end_sync after
+     * md_bitmap_start_sync): its whole chunks lose NEEDED, so the daemon clears their bits once no write is in
+     * flight. Nothing changes while the array is degraded: the bits must stay for the missing member.
+     */
+    public void clearRegion(long sector, long sectors) {
+        if (mddev.personality().degraded() > 0 || sectors <= 0) {
+            return;
+        }
+        long end = Math.min(syncSectors, sector + sectors);
+        synchronized (this) {
+            long firstFull = (sector + chunkSectors - 1) >> chunkShift;
+            for (long c = firstFull; c < chunks; c++) {
+                long chunkEnd = Math.min(syncSectors, (c + 1) << chunkShift);
+                if (chunkEnd > end) {
+                    break;
+                }
+                int i = (int) c;
+                int v = counters[i] & ~NEEDED;
+                if (v == 0 && bit(i)) {
+                    v = 2; // a bit set on disk with no counter (never loaded as dirty): let the daemon clear it
+                }
+                counters[i] = v;
+            }
+        }
+    }
+
+    /**
+     * md_bitmap_flush + md_bitmap_destroy on a clean stop: daemon passes until no idle chunk is left dirty, the
+     * header written, then the daemon stops.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        if (daemon != null) {
+            daemon.cancel(false);
+        }
+        for (int i = 0; i < 3; i++) {
+            daemonPass();
+        }
+        updateSuper(events());
+        closed = true;
+    }
+
+    /** Stops the daemon without writing anything more: what a crash leaves (for tests and forced stops). */
+    void abandon() {
+        closed = true;
+        if (daemon != null) {
+            daemon.cancel(false);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "bitmap of " + mddev.name() + ": " + chunks + " chunks of " + chunkSectors + " sectors";
+    }
+}

@@ -1,0 +1,90 @@
+package jdm.md.raid456;
+
+/**
+ * Picks the parity code once (raid6_select_algo): the Vector API version when the jdk.incubator.vector module was
+ * added to the JVM (bin/jdm and the tests add it), else the int64 SWAR code, so {@code java -jar jdm.jar} works
+ * without the module. Also the GF(2^8) tables lib/raid6/mktables.c makes (products, exponents, inverses) for the
+ * raid6 recovery math.
+ */
+final class Parities {
+    private static final ParityKernel BEST = choose();
+    private static final byte[][] MUL = new byte[256][256];
+    private static final int[] EXP = new int[256];
+    private static final int[] INV = new int[256];
+
+    static {
+        for (int a = 0; a < 256; a++) {
+            for (int b = 0; b < 256; b++) {
+                MUL[a][b] = (byte) slowMul(a, b);
+            }
+        }
+        int x = 1;
+        for (int i = 0; i < 256; i++) {
+            EXP[i] = x;
+            x = slowMul(x, 2);
+        }
+        for (int a = 1; a < 256; a++) {
+            for (int b = 1; b < 256; b++) {
+                if (slowMul(a, b) == 1) {
+                    INV[a] = b;
+                    break;
+                }
+            }
+        }
+    }
+
+    private Parities() {
+    }
+
+    private static ParityKernel choose() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                && !Boolean.getBoolean("jdm.md.noVector")) {
+            try {
+                return (ParityKernel) Class.forName("jdm.md.raid456.VectorParity").getDeclaredConstructor()
+                        .newInstance();
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // fall through to the scalar code
+            }
+        }
+        return new SwarParity();
+    }
+
+    /** The parity code this JVM runs. */
+    static ParityKernel best() {
+        return BEST;
+    }
+
+    private static int slowMul(int a, int b) {
+        int r = 0;
+        while (b != 0) {
+            if ((b & 1) != 0) {
+                r ^= a;
+            }
+            a = (a << 1) ^ ((a & 0x80) != 0 ? 0x11d : 0);
+            b >>= 1;
+        }
+        return r & 0xff;
+    }
+
+    /** g^i (raid6_gfexp). */
+    static int exp(int i) {
+        return EXP[Math.floorMod(i, 255)];
+    }
+
+    /** 1/a (raid6_gfinv). */
+    static int inv(int a) {
+        return INV[a & 0xff];
+    }
+
+    static int mul(int a, int b) {
+        return MUL[a & 0xff][b & 0xff] & 0xff;
+    }
+
+    /** dst = c * src, byte by byte (the raid6_gfmul table walk of recov.c). */
+    static void mulInto(byte[] dst, int dOff, byte[] src, int sOff, int len, int c) {
+        byte[] t = MUL[c & 0xff];
+        for (int i = 0; i < len; i++) {
+            dst[dOff + i] = t[src[sOff + i] & 0xff];
+        }
+    }
+}
