@@ -56,7 +56,7 @@ final class MdadmRun {
     /** --examine FILE...: reads the members itself (needs no daemon). */
     interface MdExamineRunner {
         /** Prints mdadm --examine for each file; returns the exit status. */
-        int examine(List<String> files, Path cwd, PrintWriter out, PrintWriter err);
+        int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err);
     }
 
     int run(Parsed p) {
@@ -472,7 +472,7 @@ final class MdadmRun {
             for (Dev d : p.devs) {
                 files.add(d.name());
             }
-            return examine.examine(files, cwd, out, err);
+            return examine.examine(files, cwd, p.requireHomehost ? p.homehost : null, out, err);
         }
         List<Dev> devs = p.devs;
         if (devs.isEmpty()) {
