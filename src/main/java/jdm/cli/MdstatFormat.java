@@ -68,8 +68,10 @@ final class MdstatFormat {
         }
         b.append(" super ").append(a.get("version") == null ? "1.2" : a.get("version"));
         if (active) {
-            if (a.get("status") != null) {
-                b.append(a.get("status"));
+            Object status = a.get("status");
+            if (status != null && !status.toString().isEmpty()) {
+                // every personality's status() starts with a blank (" level 5, 64k chunk, ..."): keep one there
+                b.append(status.toString().startsWith(" ") ? "" : " ").append(status);
             }
             b.append("\n      ");
             if (a.get("sync") instanceof Map<?, ?> sync) {
