@@ -418,6 +418,14 @@ final class MdControl implements Subsystem {
             if (md != null) {
                 m.put("status", md.personality().status());
             }
+            var bitmap = a.bitmap();
+            if (bitmap != null) {
+                // md_bitmap_status: in-memory counter pages (2048 16-bit counters each) in use / all of them
+                long pages = (bitmap.chunks() + 2047) / 2048;
+                long used = bitmap.dirtyBits() > 0 ? pages : 0;
+                m.put("bitmap", used + "/" + pages + " pages [" + used * 4 + "KB], " + bitmap.chunkSectors() / 2
+                        + "KB chunk");
+            }
             SyncThread s = a.sync();
             if (s != null) {
                 Map<String, Object> sy = new LinkedHashMap<>();
