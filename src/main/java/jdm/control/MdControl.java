@@ -32,7 +32,7 @@ import jdm.md.sb.Superblock1;
  * md_grow     name, ...                                                        -> messages (EINVAL: not yet)
  * md_detail   name                                                             -> mdadm --detail's fields
  * md_list                                                                      -> arrays (for mdstat)
- * md_attr     name?, attr, value?                                              -> value
+ * md_attr     name?, attr?, value?                                             -> value (no attr: names)
  * </pre>
  */
 final class MdControl implements Subsystem {
@@ -166,9 +166,13 @@ final class MdControl implements Subsystem {
 
     private Map<String, Object> attr(Request r) throws Exception {
         String name = r.optString("name");
-        String attr = r.string("attr");
+        String attr = r.optString("attr");
         String value = r.optString("value");
         try {
+            if (attr == null) {
+                return Map.of("names", name == null || name.isEmpty() ? List.of("speed_limit_max", "speed_limit_min")
+                        : MdAttributes.names(arrays.get(name)));
+            }
             if (name == null || name.isEmpty()) {
                 if (value == null) {
                     return Map.of("value", MdAttributes.readGlobal(arrays.settings(), attr));
