@@ -32,7 +32,7 @@ import jdm.md.sb.Superblock1;
  * md_grow     name, ...                                                        -> messages (EINVAL: not yet)
  * md_detail   name                                                             -> mdadm --detail's fields
  * md_list                                                                      -> arrays (for mdstat)
- * md_attr     name?, attr, value?                                              -> value
+ * md_attr     name?, attr?, value?                                             -> value (no attr: names)
  * </pre>
  */
 final class MdControl implements Subsystem {
@@ -166,9 +166,13 @@ final class MdControl implements Subsystem {
 
     private Map<String, Object> attr(Request r) throws Exception {
         String name = r.optString("name");
-        String attr = r.string("attr");
+        String attr = r.optString("attr");
         String value = r.optString("value");
         try {
+            if (attr == null) {
+                return Map.of("names", name == null || name.isEmpty() ? List.of("speed_limit_max", "speed_limit_min")
+                        : MdAttributes.names(arrays.get(name)));
+            }
             if (name == null || name.isEmpty()) {
                 if (value == null) {
                     return Map.of("value", MdAttributes.readGlobal(arrays.settings(), attr));
@@ -417,6 +421,14 @@ final class MdControl implements Subsystem {
             m.put("size_kib", sizeKib);
             if (md != null) {
                 m.put("status", md.personality().status());
+            }
+            var bitmap = a.bitmap();
+            if (bitmap != null) {
+                // md_bitmap_status: in-memory counter pages (2048 16-bit counters each) in use / all of them
+                long pages = (bitmap.chunks() + 2047) / 2048;
+                long used = bitmap.dirtyBits() > 0 ? pages : 0;
+                m.put("bitmap", used + "/" + pages + " pages [" + used * 4 + "KB], " + bitmap.chunkSectors() / 2
+                        + "KB chunk");
             }
             SyncThread s = a.sync();
             if (s != null) {

@@ -7,6 +7,7 @@ import java.util.List;
 import jdm.block.DeviceException;
 import jdm.block.Errno;
 import jdm.block.HeldDevice;
+import jdm.md.sb.BitmapSuper;
 import jdm.md.sb.Superblock1;
 import jdm.md.sb.SuperblockException;
 
@@ -70,7 +71,7 @@ public final class ArrayAssemble {
             if (found.isEmpty()) {
                 throw new MdException(Errno.ENODEV, "mdadm: no devices found for " + devName(name));
             }
-            Outcome o = start(arrays, name, found, run, readOnly, force);
+            Outcome o = start(arrays, name, found, run, readOnly, force, null);
             found.clear();
             messages.addAll(o.messages());
             return new Outcome(o.array(), o.started(), messages);
@@ -111,7 +112,7 @@ public final class ArrayAssemble {
      * it when it may. On return the candidates belong to the array (or were closed).
      */
     static Outcome start(MdArrays arrays, String name, List<Candidate> found, boolean run, boolean readOnly,
-            boolean force) throws MdException, InterruptedException {
+            boolean force, BitmapSuper createBitmap) throws MdException, InterruptedException {
         List<String> messages = new ArrayList<>();
         Candidate freshest = found.getFirst();
         for (Candidate c : found) {
@@ -182,7 +183,7 @@ public final class ArrayAssemble {
             }
             arrays.install(array);
             try {
-                array.run(readOnly ? MdArray.ReadMode.READONLY : MdArray.ReadMode.RW);
+                array.run(readOnly ? MdArray.ReadMode.READONLY : MdArray.ReadMode.RW, createBitmap);
             } catch (MdException e) {
                 messages.add("mdadm: failed to RUN_ARRAY " + dev + ": " + Errno.strerror(e.errno()));
                 arrays.log(e.getMessage());

@@ -101,7 +101,8 @@ public final class ArrayCreate {
             }
             List<ArrayAssemble.Candidate> taken = new ArrayList<>(candidates);
             candidates.clear();
-            ArrayAssemble.Outcome o = ArrayAssemble.start(arrays, s.name(), taken, true, false, false);
+            ArrayAssemble.Outcome o = ArrayAssemble.start(arrays, s.name(), taken, true, false, false,
+                    plan.bitmap());
             List<String> messages = new ArrayList<>();
             if (o.started()) {
                 messages.add("mdadm: array " + dev + " started.");

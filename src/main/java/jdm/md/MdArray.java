@@ -9,6 +9,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import jdm.block.BlkStatus;
 import jdm.block.Errno;
+import jdm.md.sb.BitmapSuper;
 import jdm.md.sb.Superblock1;
 
 /**
@@ -46,6 +47,7 @@ public final class MdArray {
     private volatile long syncSpeedMax;
     private int openers;
     private int writesPending;
+    private int pendingChecks;                // md_error's deferred superblock update + recovery check
     private boolean markingActive;
     private final List<Runnable> waitingForActive = new ArrayList<>();
     private ScheduledFuture<?> safeModeTimer;
@@ -55,7 +57,8 @@ public final class MdArray {
     private volatile long lastMismatches;
     private volatile boolean frozen;
     private volatile boolean stopping;
-    private volatile WriteIntent bitmap;
+    private volatile Bitmap bitmap;
+    private volatile boolean crashed;
 
     MdArray(MdArrays arrays, int minor, Superblock1 array, long events, long recoveryCp) {
         this.arrays = arrays;
@@ -223,6 +226,11 @@ public final class MdArray {
      * and starts whatever sync is due. Throws the personality's refusal, leaving the array inactive.
      */
     void run(ReadMode mode) throws MdException {
+        run(mode, null);
+    }
+
+    /** As {@link #run(ReadMode)}; with createBitmap (a --create's bitmap header) the bitmap is written new. */
+    void run(ReadMode mode, BitmapSuper createBitmap) throws MdException {
         List<Rdev> rdevs = new ArrayList<>();
         for (MdMember m : members) {
             rdevs.add(m.rdev());
@@ -231,7 +239,15 @@ public final class MdArray {
                 array.size());
         Mddev md = Mddev.run(name, minor, g, rdevs, arrays.registry(), arrays.kernelLog());
         md.addFailureListener((dev, rdev) -> memberFailed(rdev));
-        md.setWriteIntent(new SafeMode());
+        md.setWriteGate(new SafeMode());
+        if (array.hasFeature(Superblock1.FEATURE_BITMAP_OFFSET)) {
+            try {
+                startBitmap(md, createBitmap);
+            } catch (MdException | RuntimeException e) {
+                md.close();
+                throw e;
+            }
+        }
         readMode = mode;
         md.setReadOnly(mode == ReadMode.READONLY);
         mddev = md;
@@ -242,12 +258,27 @@ public final class MdArray {
         arrays.changed();
     }
 
-    /** Sets a write-intent bitmap that array writes go through after safe mode marked the array active. */
-    public void setBitmap(WriteIntent bitmap) {
-        this.bitmap = bitmap;
+    /**
+     * md_bitmap_create + md_bitmap_load: the internal bitmap at bitmap_offset from the superblock, written new for a
+     * create (every bit set unless --assume-clean) or read back, and put in the array's write path.
+     */
+    private void startBitmap(Mddev md, BitmapSuper createBitmap) throws MdException {
+        long superOffset = members.getFirst().sb().superOffset();
+        Bitmap b;
+        if (createBitmap != null) {
+            b = Bitmap.create(md, new Bitmap.Placement(superOffset, array.bitmapOffset(),
+                    createBitmap.sectorsReserved()), array.uuid(), createBitmap.chunksize(),
+                    md.personality().syncSectors(SyncAction.RESYNC), createBitmap.daemonSleep(), events, recoveryCp);
+        } else {
+            b = Bitmap.load(md, new Bitmap.Placement(superOffset, array.bitmapOffset(), 0), array.uuid(), events,
+                    recoveryCp);
+        }
+        md.setWriteIntent(b);
+        bitmap = b;
     }
 
-    public WriteIntent bitmap() {
+    /** The internal write-intent bitmap, or null. */
+    public Bitmap bitmap() {
         return bitmap;
     }
 
@@ -258,6 +289,9 @@ public final class MdArray {
      * rdev (super_1_sync) and written with FUA. A member whose write fails is failed (md_error).
      */
     public void updateSuperblocks() {
+        if (crashed) {
+            return;
+        }
         List<Rdev> failedWrites = new ArrayList<>();
         synchronized (sbLock) {
             events++;
@@ -272,6 +306,10 @@ public final class MdArray {
                     failedWrites.add(m.rdev());
                 }
             }
+        }
+        Bitmap b = bitmap;
+        if (b != null) {
+            b.updateSuper(events);
         }
         Mddev md = mddev;
         for (Rdev r : failedWrites) {
@@ -331,20 +369,13 @@ public final class MdArray {
     // ---- safe mode (md_write_start / md_write_end) ----
 
     /**
-     * The array's write hook: the first write while clean waits until the superblocks say "active"; the last write
-     * to end arms the safe-mode timer, which marks the array clean again. Then the bitmap, if any.
+     * The array's write gate: the first write while clean waits until the superblocks say "active"; the last write
+     * to end arms the safe-mode timer, which marks the array clean again.
      */
     private final class SafeMode implements WriteIntent {
         @Override
         public void startWrite(long sector, long sectors, Runnable then) {
-            Runnable go = () -> {
-                WriteIntent b = bitmap;
-                if (b == null) {
-                    then.run();
-                } else {
-                    b.startWrite(sector, sectors, then);
-                }
-            };
+            Runnable go = then;
             boolean startUpdate = false;
             synchronized (lock) {
                 writesPending++;
@@ -374,10 +405,6 @@ public final class MdArray {
 
         @Override
         public void endWrite(long sector, long sectors, boolean ok) {
-            WriteIntent b = bitmap;
-            if (b != null) {
-                b.endWrite(sector, sectors, ok);
-            }
             synchronized (lock) {
                 if (--writesPending == 0 && !stopping) {
                     armSafeMode();
@@ -429,10 +456,20 @@ public final class MdArray {
         if (s != null && s.action() != SyncAction.RECOVER) {
             s.interrupt(); // md_error sets MD_RECOVERY_INTR; the reap restarts what is due
         }
+        synchronized (lock) {
+            pendingChecks++;
+        }
         Thread.startVirtualThread(() -> {
-            updateSuperblocks();
-            checkRecovery();
-            arrays.changed();
+            try {
+                updateSuperblocks();
+                checkRecovery();
+                arrays.changed();
+            } finally {
+                synchronized (lock) {
+                    pendingChecks--;
+                    lock.notifyAll();
+                }
+            }
         });
     }
 
@@ -580,12 +617,20 @@ public final class MdArray {
                     lastMismatches = s.mismatches();
                 }
                 sync = null;
+                pendingChecks++;
                 lock.notifyAll();
             }
-            updateSuperblocks();
-            arrays.changed();
-            if (!stopping) {
-                checkRecovery();
+            try {
+                updateSuperblocks();
+                arrays.changed();
+                if (!stopping) {
+                    checkRecovery();
+                }
+            } finally {
+                synchronized (lock) {
+                    pendingChecks--;
+                    lock.notifyAll();
+                }
             }
         }
 
@@ -661,7 +706,7 @@ public final class MdArray {
     public boolean awaitIdle(long millis) throws InterruptedException {
         long end = System.currentTimeMillis() + millis;
         synchronized (lock) {
-            while (sync != null) {
+            while (sync != null || pendingChecks > 0) {
                 long left = end - System.currentTimeMillis();
                 if (left <= 0) {
                     return false;
@@ -786,6 +831,9 @@ public final class MdArray {
                     }
                     inSync = true;
                 }
+                if (bitmap != null && readMode != ReadMode.READONLY) {
+                    bitmap.close();
+                }
                 if (readMode != ReadMode.READONLY) {
                     updateSuperblocks();
                 }
@@ -807,7 +855,11 @@ public final class MdArray {
 
     /** Drops the array without writing clean superblocks: what a crash leaves (tests of resume from checkpoints). */
     void abandon() throws InterruptedException {
+        crashed = true;
         stopping = true;
+        if (bitmap != null) {
+            bitmap.abandon();
+        }
         SyncThread s = sync();
         if (s != null) {
             s.interrupt();

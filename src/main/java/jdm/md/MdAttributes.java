@@ -19,6 +19,18 @@ public final class MdAttributes {
             "sync_speed", "sync_completed", "mismatch_cnt", "resync_start", "reshape_position", "safe_mode_delay",
             "bitmap/location", "metadata_version");
 
+    /** Every attribute name of the array, its members' (dev-X/state, ...) after its own, sorted as ls shows them. */
+    public static List<String> names(MdArray a) {
+        List<String> out = new ArrayList<>(ARRAY_ATTRS);
+        for (MdMember m : a.members()) {
+            for (String f : List.of("errors", "offset", "recovery_start", "size", "slot", "state")) {
+                out.add(m.sysfsName() + "/" + f);
+            }
+        }
+        java.util.Collections.sort(out);
+        return out;
+    }
+
     /** /proc/sys/dev/raid/speed_limit_min or _max. */
     public static String readGlobal(MdSettings s, String attr) throws MdException {
         return switch (attr) {
