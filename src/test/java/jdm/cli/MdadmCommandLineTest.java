@@ -290,6 +290,21 @@ class MdadmCommandLineTest {
                 + "       Action options must come before device names\n");
     }
 
+    @Test
+    void waitUntilIdle() {
+        int[] looks = {0};
+        Result r = run(c -> Map.of("value", ++looks[0] < 3 ? "recover" : "idle"), "", m -> List.of(), "--wait",
+                "/dev/md0");
+        assertThat(r.status()).isZero();
+        assertThat(r.calls()).hasSize(3).allMatch(c -> c.args().equals(map("name", "/dev/md0", "attr",
+                "sync_action")));
+        assertThat(run(c -> Map.of("value", "idle"), "", m -> List.of(), "-W", "/dev/md0").status()).isEqualTo(1);
+        r = run(c -> new ControlException(Errno.ENODEV, "md_attr", "none"), "", m -> List.of(), "--wait",
+                "/dev/md9");
+        assertThat(r.err()).isEqualTo("mdadm: stat failed for /dev/md9: No such file or directory\n");
+        assertThat(r.status()).isEqualTo(2);
+    }
+
     // ---- --manage and its short form ----
 
     @Test
