@@ -53,10 +53,14 @@ final class MdadmRun {
         this.examine = examine;
     }
 
+    /** How --examine was asked: the homehost, --brief, --scan, --verbose's count. */
+    record Examining(String homehost, boolean brief, boolean scan, int verbose) {
+    }
+
     /** --examine FILE...: reads the members itself (needs no daemon). */
     interface MdExamineRunner {
         /** Prints mdadm --examine for each file; returns the exit status. */
-        int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err);
+        int examine(List<String> files, Path cwd, Examining how, PrintWriter out, PrintWriter err);
     }
 
     int run(Parsed p) {
@@ -472,7 +476,8 @@ final class MdadmRun {
             for (Dev d : p.devs) {
                 files.add(d.name());
             }
-            return examine.examine(files, cwd, p.requireHomehost ? p.homehost : null, out, err);
+            return examine.examine(files, cwd, new Examining(p.requireHomehost ? p.homehost : null, p.brief || p.scan,
+                    p.scan, p.verbose), out, err);
         }
         List<Dev> devs = p.devs;
         if (devs.isEmpty()) {

@@ -57,7 +57,7 @@ class MdadmCommandLineTest {
                 return m;
             };
             status = new MdadmRun(ops, o, e, new BufferedReader(new StringReader(stdin)), CWD, ZoneOffset.UTC,
-                    probe, (files, cwd, homehost, out2, err2) -> {
+                    probe, (files, cwd, how, out2, err2) -> {
                         out2.print("examined " + files + "\n");
                         return 0;
                     }).run(p);

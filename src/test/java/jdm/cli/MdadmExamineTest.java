@@ -96,6 +96,26 @@ class MdadmExamineTest {
     }
 
     @Test
+    void briefListsEachArrayOnceAsTheRealMdadm(@TempDir Path dir) throws Exception {
+        List<String> files = new ArrayList<>();
+        for (String n : List.of("r5sp-vda", "raid5-rw-vda", "r5sp-vdb", "r5sp-vdc", "r5sp-vdd", "raid0-rw-vda")) {
+            member(dir.resolve(n + ".img"), n);
+            files.add(n + ".img");
+        }
+        try (RandomAccessFile f = new RandomAccessFile(dir.resolve("empty.img").toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        files.add("empty.img");
+        files.add("missing.img");
+        for (List<String> opts : List.of(List.of("--examine", "--brief"), List.of("-Eb", "-v"), List.of("-Es"))) {
+            List<String> args = new ArrayList<>(opts);
+            args.addAll(files);
+            Run real = real(dir, args.toArray(String[]::new));
+            assertThat(jdm(dir, args.toArray(String[]::new))).as(opts.toString()).isEqualTo(real);
+        }
+    }
+
+    @Test
     void filesWithoutASuperblock(@TempDir Path dir) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(dir.resolve("empty.img").toFile(), "rw")) {
             f.setLength(1 << 20);
