@@ -386,6 +386,17 @@ final class MdDetailFormat {
         return String.format(" (%d.%02d TiB %d.%02d TB)", cTiB / 100, cTiB % 100, cTB / 100, cTB % 100);
     }
 
+    /** human_size_brief(IEC): "30.00MiB", "3.00GiB", "3.00TiB"; "" below 5000 KiB. */
+    static String humanSizeBrief(long bytes) {
+        if (bytes < 5000L * 1024) {
+            return "";
+        }
+        String[] units = {"MiB", "GiB", "TiB"};
+        int u = bytes < 2L << 30 ? 0 : bytes < 2L << 40 ? 1 : 2;
+        long c = (bytes * 200L / (1L << (20 + 10 * u)) + 1) / 2;
+        return String.format("%d.%02d%s", c / 100, c % 100, units[u]);
+    }
+
     /** ctime(3) without its newline, in zone. */
     static String ctime(long epochSeconds, ZoneId zone) {
         return CTIME.format(Instant.ofEpochSecond(epochSeconds).atZone(zone));

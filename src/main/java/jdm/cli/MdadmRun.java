@@ -503,6 +503,7 @@ final class MdadmRun {
                 case 'w' -> rv |= setState(d.name(), "active", "mdadm: failed to set writable for " + d.name());
                 case MdadmParser.ACTION -> rv |= action(d.name(), p.action);
                 case 'W', MdadmParser.WAIT_OPT -> rv |= waitIdle(d.name());
+                case 'Q' -> rv |= query(d.name());
                 default -> rv |= fail(1, "mdadm: that --misc action is not available in jdm (" + d.name() + ")");
             }
         }
@@ -568,6 +569,43 @@ final class MdadmRun {
                 return 2;
             }
         }
+    }
+
+    /**
+     * Query.c: "mdadm DEVICE" with no mode. An array: its size, level, devices and spares; a member file: that it
+     * is not an array, and which array its superblock names (no mdadm map here: "inactive ... array").
+     */
+    private int query(String dev) throws IOException {
+        try {
+            Map<String, Object> r = ops.call("md_detail", Map.of("name", dev));
+            int spares = MdDetailFormat.intOf(r.get("spare_devices"), 0);
+            out.print(dev + ": " + MdDetailFormat.humanSizeBrief(MdDetailFormat.longOf(r.get("array_size_kib"), 0)
+                    * 1024) + " " + r.get("level") + " " + MdDetailFormat.intOf(r.get("raid_devices"), 0)
+                    + " devices, " + spares + " spare" + (spares == 1 ? "" : "s")
+                    + ". Use mdadm --detail for more detail.\n");
+            out.flush();
+            return 0;
+        } catch (ControlException e) {
+            // not an array of the daemon's: a file, perhaps a member
+        }
+        Path file = cwd.resolve(dev);
+        if (!java.nio.file.Files.exists(file)) {
+            return fail(1, "mdadm: cannot open " + dev + ": No such file or directory");
+        }
+        out.print(dev + ": is not an md array\n");
+        try {
+            jdm.control.MdExamine.Brief b = java.nio.file.Files.isRegularFile(file)
+                    ? jdm.control.MdExamine.brief(file, dev) : null;
+            if (b != null) {
+                out.print(dev + ": device " + b.devNumber() + " in " + b.raidDisks() + " device inactive "
+                        + MdadmMaps.mapNum(MdadmMaps.PERS, b.level()) + " array.  Use mdadm --examine for more"
+                        + " detail.\n");
+            }
+        } catch (IOException e) {
+            // unreadable: only the first line, as mdadm without a superblock
+        }
+        out.flush();
+        return 0;
     }
 
     /** How often --wait looks again (mdadm sleeps in select() on /proc/mdstat until it changes). */

@@ -121,6 +121,13 @@ class MdadmEndToEndTest {
                         + "              Name : h:t\n")
                 .containsPattern("\n       0 +\\d+ +\\d+ +0      active sync   \\S*m0.img\n")
                 .containsPattern("\n       1 +\\d+ +\\d+ +1      active sync   \\S*m1.img\n$");
+        assertThat(jdm("mdadm", "/dev/md0")).isEqualTo(new Run(0,
+                "/dev/md0: 15.00MiB raid1 2 devices, 0 spares. Use mdadm --detail for more detail.\n", ""));
+        Run q = jdm("mdadm", "m0.img");
+        assertThat(q.out()).isEqualTo("m0.img: is not an md array\n"
+                + "m0.img: device 0 in 2 device inactive raid1 array.  Use mdadm --examine for more detail.\n");
+        assertThat(jdm("mdadm", "nothere.img")).isEqualTo(
+                new Run(1, "", "mdadm: cannot open nothere.img: No such file or directory\n"));
         assertThat(jdm("mdstat").out()).startsWith("Personalities : ").contains("\nmd0 : active raid1 ")
                 .contains("\n      15360 blocks super 1.2 [2/2] [UU]\n").endsWith("unused devices: <none>\n");
 
