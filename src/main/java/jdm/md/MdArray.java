@@ -525,34 +525,21 @@ public final class MdArray {
     }
 
     /**
-     * A member marked want_replacement gets a spare as its replacement (md's rdev->replacement), rebuilt by
-     * recovery while the original stays in service; true when one was handed to the personality.
+     * A member marked want_replacement gets a spare as its replacement (md's rdev->replacement): with no empty role,
+     * the personality's hot_add makes the spare the replacement, rebuilt by recovery while the original stays in
+     * service (raid1, raid10). True when one was taken.
      */
     private boolean startReplacement(Mddev md) {
-        if (md.personality().degraded() > 0) {
+        if (md.personality().degraded() > 0 || members.stream().noneMatch(m -> m.rdev().has(
+                Rdev.Flag.WANT_REPLACEMENT) && !m.rdev().faulty() && m.rdev().role() >= 0
+                && md.replacement(m.rdev().role()) == null)) {
             return false;
         }
-        for (MdMember w : members) {
-            Rdev old = w.rdev();
-            if (!old.has(Rdev.Flag.WANT_REPLACEMENT) || old.faulty() || old.role() < 0
-                    || md.replacement(old.role()) != null) {
-                continue;
-            }
-            for (MdMember m : members) {
-                Rdev r = m.rdev();
-                if (r.role() >= 0 || r.faulty()) {
-                    continue;
-                }
-                r.set(Rdev.Flag.REPLACEMENT);
-                r.setRole(old.role());
-                r.setRecoveryOffset(0);
-                if (md.personality().hotAdd(r)) {
-                    arrays.log("md: replacement of " + old.name() + " in " + name + " by " + r.name());
-                    return true;
-                }
-                r.clear(Rdev.Flag.REPLACEMENT);
-                r.setRole(-1);
-                return false;
+        for (MdMember m : members) {
+            Rdev r = m.rdev();
+            if (r.role() < 0 && !r.faulty() && md.personality().hotAdd(r)) {
+                arrays.log("md: " + name + ": " + r.name() + " replaces the member of role " + r.role());
+                return true;
             }
         }
         return false;
