@@ -55,6 +55,7 @@ public final class MdArray {
     private SyncThread sync;
     private SyncAction lastSyncAction;
     private volatile long lastMismatches;
+    private volatile long lastSyncedSectors;
     private volatile boolean frozen;
     private volatile boolean stopping;
     private volatile Bitmap bitmap;
@@ -185,6 +186,11 @@ public final class MdArray {
         SyncThread s = sync();
         return s != null && (s.action() == SyncAction.CHECK || s.action() == SyncAction.REPAIR) ? s.mismatches()
                 : lastMismatches;
+    }
+
+    /** Sectors the last finished sync pass actually synced (a bitmap-driven resync skips clean regions). */
+    public long lastSyncedSectors() {
+        return lastSyncedSectors;
     }
 
     public boolean frozen() {
@@ -602,6 +608,9 @@ public final class MdArray {
                 SyncThread s = sync;
                 if (s != null && (action == SyncAction.CHECK || action == SyncAction.REPAIR)) {
                     lastMismatches = s.mismatches();
+                }
+                if (s != null) {
+                    lastSyncedSectors = s.syncedSectors();
                 }
                 sync = null;
                 pendingChecks++;

@@ -190,6 +190,33 @@ class MdRecoveryTest {
     }
 
     @Test
+    void afterACrashABitmapLimitsTheResyncToTheDirtyRegions() throws Exception {
+        // 320 MiB sparse members: mdadm's 64 MiB bitmap chunks make 5 regions
+        List<String> m = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            m.add(TestFiles.sized(dir, "big" + i, 320L << 20).toString());
+        }
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
+        long chunk = a.bitmap().chunkSectors();
+        assertThat(a.bitmap().chunks()).isEqualTo(5);
+        for (int i = 0; i < 3; i++) {
+            a.bitmap().daemonPass(); // mdadm's new bitmap has every bit set: the daemon clears the clean ones
+        }
+        assertThat(a.bitmap().dirtyBits()).isZero();
+        long total = a.mddev().personality().syncSectors(SyncAction.RESYNC);
+        assertThat(SyncIo.write(a.mddev(), 0, new byte[64 << 10])).isEqualTo(BlkStatus.OK);
+        a.abandon(); // crash while active: resync_offset 0 on disk, the bitmap's bit for chunk 0 set
+
+        assertThat(MdLifecycleTest.readSb(m.get(0)).resyncOffset()).isZero();
+        var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
+        await(o.array());
+        long synced = o.array().lastSyncedSectors();
+        assertThat(synced).as("resynced only the dirty chunk, not %d sectors", total).isPositive()
+                .isLessThanOrEqualTo(chunk).isLessThan(total);
+        assertThat(MdAttributes.read(o.array(), "resync_start")).isEqualTo("none");
+    }
+
+    @Test
     void anInternalBitmapIsCreatedAndLoaded() throws Exception {
         List<String> m = files(2);
         MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
