@@ -419,8 +419,9 @@ final class MdControl implements Subsystem {
                 }
             }
             m.put("size_kib", sizeKib);
+            m.put("version", "1.2");
             if (md != null) {
-                m.put("status", md.personality().status());
+                m.put("status", " " + md.personality().status()); // the kernel's status functions start with a space
             }
             var bitmap = a.bitmap();
             if (bitmap != null) {

@@ -55,6 +55,7 @@ public final class MdArray {
     private SyncThread sync;
     private SyncAction lastSyncAction;
     private volatile long lastMismatches;
+    private volatile long lastSyncedSectors;
     private volatile boolean frozen;
     private volatile boolean stopping;
     private volatile Bitmap bitmap;
@@ -185,6 +186,11 @@ public final class MdArray {
         SyncThread s = sync();
         return s != null && (s.action() == SyncAction.CHECK || s.action() == SyncAction.REPAIR) ? s.mismatches()
                 : lastMismatches;
+    }
+
+    /** Sectors the last finished sync pass actually synced (a bitmap-driven resync skips clean regions). */
+    public long lastSyncedSectors() {
+        return lastSyncedSectors;
     }
 
     public boolean frozen() {
@@ -525,34 +531,21 @@ public final class MdArray {
     }
 
     /**
-     * A member marked want_replacement gets a spare as its replacement (md's rdev->replacement), rebuilt by
-     * recovery while the original stays in service; true when one was handed to the personality.
+     * A member marked want_replacement gets a spare as its replacement (md's rdev->replacement): with no empty role,
+     * the personality's hot_add makes the spare the replacement, rebuilt by recovery while the original stays in
+     * service (raid1, raid10). True when one was taken.
      */
     private boolean startReplacement(Mddev md) {
-        if (md.personality().degraded() > 0) {
+        if (md.personality().degraded() > 0 || members.stream().noneMatch(m -> m.rdev().has(
+                Rdev.Flag.WANT_REPLACEMENT) && !m.rdev().faulty() && m.rdev().role() >= 0
+                && md.replacement(m.rdev().role()) == null)) {
             return false;
         }
-        for (MdMember w : members) {
-            Rdev old = w.rdev();
-            if (!old.has(Rdev.Flag.WANT_REPLACEMENT) || old.faulty() || old.role() < 0
-                    || md.replacement(old.role()) != null) {
-                continue;
-            }
-            for (MdMember m : members) {
-                Rdev r = m.rdev();
-                if (r.role() >= 0 || r.faulty()) {
-                    continue;
-                }
-                r.set(Rdev.Flag.REPLACEMENT);
-                r.setRole(old.role());
-                r.setRecoveryOffset(0);
-                if (md.personality().hotAdd(r)) {
-                    arrays.log("md: replacement of " + old.name() + " in " + name + " by " + r.name());
-                    return true;
-                }
-                r.clear(Rdev.Flag.REPLACEMENT);
-                r.setRole(-1);
-                return false;
+        for (MdMember m : members) {
+            Rdev r = m.rdev();
+            if (r.role() < 0 && !r.faulty() && md.personality().hotAdd(r)) {
+                arrays.log("md: " + name + ": " + r.name() + " replaces the member of role " + r.role());
+                return true;
             }
         }
         return false;
@@ -615,6 +608,9 @@ public final class MdArray {
                 SyncThread s = sync;
                 if (s != null && (action == SyncAction.CHECK || action == SyncAction.REPAIR)) {
                     lastMismatches = s.mismatches();
+                }
+                if (s != null) {
+                    lastSyncedSectors = s.syncedSectors();
                 }
                 sync = null;
                 pendingChecks++;

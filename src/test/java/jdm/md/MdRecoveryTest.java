@@ -190,6 +190,33 @@ class MdRecoveryTest {
     }
 
     @Test
+    void afterACrashABitmapLimitsTheResyncToTheDirtyRegions() throws Exception {
+        // 320 MiB sparse members: mdadm's 64 MiB bitmap chunks make 5 regions
+        List<String> m = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            m.add(TestFiles.sized(dir, "big" + i, 320L << 20).toString());
+        }
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
+        long chunk = a.bitmap().chunkSectors();
+        assertThat(a.bitmap().chunks()).isEqualTo(5);
+        for (int i = 0; i < 3; i++) {
+            a.bitmap().daemonPass(); // mdadm's new bitmap has every bit set: the daemon clears the clean ones
+        }
+        assertThat(a.bitmap().dirtyBits()).isZero();
+        long total = a.mddev().personality().syncSectors(SyncAction.RESYNC);
+        assertThat(SyncIo.write(a.mddev(), 0, new byte[64 << 10])).isEqualTo(BlkStatus.OK);
+        a.abandon(); // crash while active: resync_offset 0 on disk, the bitmap's bit for chunk 0 set
+
+        assertThat(MdLifecycleTest.readSb(m.get(0)).resyncOffset()).isZero();
+        var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
+        await(o.array());
+        long synced = o.array().lastSyncedSectors();
+        assertThat(synced).as("resynced only the dirty chunk, not %d sectors", total).isPositive()
+                .isLessThanOrEqualTo(chunk).isLessThan(total);
+        assertThat(MdAttributes.read(o.array(), "resync_start")).isEqualTo("none");
+    }
+
+    @Test
     void anInternalBitmapIsCreatedAndLoaded() throws Exception {
         List<String> m = files(2);
         MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
@@ -200,5 +227,51 @@ class MdRecoveryTest {
         var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
         assertThat(o.array().bitmap()).isNotNull();
         await(o.array());
+    }
+
+    @Test
+    void aRecoveryInterruptedByACrashResumesFromTheMembersRecoveryOffset() throws Exception {
+        List<String> m = files(3);
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 1, true, m, false)).array();
+        arrays.settings().setSpeedLimitMax(2000);
+        ArrayManage.manage(a, "fail", m.get(0), null, Path.of("/"));
+        long offset = 0;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (offset == 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            Superblock1 sb = MdLifecycleTest.readSb(m.get(2));
+            offset = sb.hasFeature(Superblock1.FEATURE_RECOVERY_OFFSET) ? sb.recoveryOffset() : 0;
+        }
+        assertThat(offset).as("recovery_offset checkpointed on the spare").isPositive();
+        a.abandon();
+
+        long onDisk = MdLifecycleTest.readSb(m.get(2)).recoveryOffset();
+        var o = ArrayAssemble.assemble(arrays, "md0", m.subList(1, 3), Path.of("/"), null, false, false, false);
+        MdArray back = o.array();
+        assertThat(o.started()).isTrue();
+        assertThat(MdAttributes.read(back, "sync_action")).isEqualTo("recover");
+        long from = Long.parseLong(MdAttributes.read(back, "sync_completed").split(" / ")[0]);
+        assertThat(from).as("recovery resumed at the checkpoint, not 0").isGreaterThanOrEqualTo(onDisk);
+        arrays.settings().setSpeedLimitMax(MdSettings.DEFAULT_SPEED_MAX);
+        await(back);
+        assertThat(MdAttributes.read(back, "dev-m2/state")).isEqualTo("in_sync");
+    }
+
+    @Test
+    void replaceCopiesToTheNewMemberWhileTheOldStaysInService() throws Exception {
+        List<String> m = files(3);
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m.subList(0, 2), false)).array();
+        byte[] data = new byte[1 << 20];
+        new Random(3).nextBytes(data);
+        assertThat(SyncIo.write(a.mddev(), 0, data)).isEqualTo(BlkStatus.OK);
+        assertThat(ArrayManage.manage(a, "replace", m.get(0), m.get(2), Path.of("/"))).containsExactly(
+                "mdadm: Marked " + m.get(0) + " (device 0 in /dev/md0) for replacement",
+                "mdadm: Marked " + m.get(2) + " in /dev/md0 as replacement for device 0");
+        await(a);
+        assertThat(MdAttributes.read(a, "dev-m0/state")).isEqualTo("faulty,want_replacement");
+        assertThat(MdAttributes.read(a, "dev-m2/state")).isEqualTo("in_sync");
+        assertThat(MdAttributes.read(a, "dev-m2/slot")).isEqualTo("0");
+        assertThat(MdAttributes.read(a, "degraded")).isEqualTo("0");
+        assertThat(SyncIo.read(a.mddev(), 0, data.length / 512)).isEqualTo(data);
     }
 }
