@@ -116,6 +116,25 @@ class MdadmExamineTest {
     }
 
     @Test
+    void zeroSuperblockAsTheRealMdadm(@TempDir Path dir) throws Exception {
+        Path ours = Files.createDirectory(dir.resolve("ours"));
+        Path theirs = Files.createDirectory(dir.resolve("theirs"));
+        member(ours.resolve("m.img"), "raid5-rw-vda");
+        member(theirs.resolve("m.img"), "raid5-rw-vda");
+        for (int round = 0; round < 2; round++) { // the second finds none: "Unrecognised md component device"
+            Run real = real(theirs, "--zero-superblock", "m.img");
+            assertThat(jdm(ours, "--zero-superblock", "m.img")).isEqualTo(real);
+            assertThat(Files.readAllBytes(ours.resolve("m.img")))
+                    .isEqualTo(Files.readAllBytes(theirs.resolve("m.img")));
+        }
+        assertThat(jdm(ours, "-E", "m.img").err()).isEqualTo("mdadm: No md superblock detected on m.img.\n");
+        assertThat(jdm(ours, "--zero-superblock", "m.img").err())
+                .isEqualTo("mdadm: Unrecognised md component device - m.img\n");
+        assertThat(jdm(ours, "--zero-superblock", "nothere.img")).isEqualTo(real(theirs, "--zero-superblock",
+                "nothere.img"));
+    }
+
+    @Test
     void filesWithoutASuperblock(@TempDir Path dir) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(dir.resolve("empty.img").toFile(), "rw")) {
             f.setLength(1 << 20);
