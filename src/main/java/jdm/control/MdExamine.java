@@ -95,6 +95,13 @@ public final class MdExamine {
                     if (bmAt >= 0 && bmAt + BitmapSuper.BYTES <= size) {
                         bitmap = BitmapSuper.read(read(ch, bmAt, BitmapSuper.BYTES));
                     }
+                    if (bitmap == null || bitmap.magic() != BitmapSuper.MAGIC
+                            || !java.util.Arrays.equals(bitmap.uuid(), sb.uuid())) {
+                        // load_super1 drops the bitmap feature of the superblock it holds in memory, so the
+                        // checksum mdadm then computes no longer matches the one on disk ("expected X-1")
+                        sb.setFeatureMap(sb.featureMap() & ~Superblock1.FEATURE_BITMAP_OFFSET);
+                        bitmap = null;
+                    }
                 }
                 return new Loaded(sb, bitmap, sectors);
             }

@@ -135,6 +135,30 @@ class MdadmExamineTest {
     }
 
     @Test
+    void aBitmapFeatureWithoutABitmapIsDroppedBeforeTheChecksumAsMdadmDoes(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("m.img");
+        member(f, "raid5-rw-vda");
+        try (RandomAccessFile r = new RandomAccessFile(f.toFile(), "rw")) {
+            byte[] sb = new byte[4096];
+            r.seek(4096);
+            r.readFully(sb);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sb).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            b.putInt(8, b.getInt(8) | 1).putInt(96, 8).putInt(216, 0); // bitmap feature, bitmap 4 KiB on: zeros
+            long sum = 0;
+            int size = 256 + 2 * b.getInt(220);
+            for (int i = 0; i + 4 <= size; i += 4) {
+                sum += Integer.toUnsignedLong(b.getInt(i));
+            }
+            b.putInt(216, (int) ((sum & 0xffffffffL) + (sum >>> 32)));
+            r.seek(4096);
+            r.write(sb);
+        }
+        Run real = real(dir, "--examine", "m.img");
+        assertThat(real.out()).contains(" - expected ");
+        assertThat(jdm(dir, "--examine", "m.img")).isEqualTo(real);
+    }
+
+    @Test
     void filesWithoutASuperblock(@TempDir Path dir) throws Exception {
         try (RandomAccessFile f = new RandomAccessFile(dir.resolve("empty.img").toFile(), "rw")) {
             f.setLength(1 << 20);
