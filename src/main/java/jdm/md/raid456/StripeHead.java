@@ -542,6 +542,30 @@ final class StripeHead {
             return 0;
         }
         BlkStatus[] status = io(Op.READ, 0, runs, buf);
+        List<Run> retry = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Run r = runs.get(i);
+            if (status[i] != BlkStatus.OK && r.cols() > 1) {    // R5_ReadNoMerge: find the page that fails
+                for (int c = r.col(); c < r.col() + r.cols(); c++) {
+                    retry.add(new Run(r.member(), c, 1));
+                }
+            }
+        }
+        if (!retry.isEmpty()) {
+            BlkStatus[] again = io(Op.READ, 0, retry, buf);
+            List<Run> merged = new ArrayList<>();
+            List<BlkStatus> mergedStatus = new ArrayList<>();
+            for (int i = 0; i < runs.size(); i++) {
+                if (status[i] == BlkStatus.OK || runs.get(i).cols() == 1) {
+                    merged.add(runs.get(i));
+                    mergedStatus.add(status[i]);
+                }
+            }
+            merged.addAll(retry);
+            mergedStatus.addAll(Arrays.asList(again));
+            runs = merged;
+            status = mergedStatus.toArray(new BlkStatus[0]);
+        }
         int failures = 0;
         for (int i = 0; i < runs.size(); i++) {
             Run r = runs.get(i);
