@@ -40,13 +40,34 @@ final class Parities {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
                 && !Boolean.getBoolean("jdm.md.noVector")) {
             try {
-                return (ParityKernel) Class.forName("jdm.md.raid456.VectorParity").getDeclaredConstructor()
-                        .newInstance();
+                ParityKernel k = (ParityKernel) Class.forName("jdm.md.raid456.VectorParity")
+                        .getDeclaredConstructor().newInstance();
+                warmUp(k);
+                return k;
             } catch (ReflectiveOperationException | LinkageError e) {
                 // fall through to the scalar code
             }
         }
         return new SwarParity();
+    }
+
+    /**
+     * Runs the loops on small blocks until the JIT has compiled them: interpreted, Vector API code is orders of
+     * magnitude slower than the scalar loop, and a first large stripe would run that way for seconds.
+     */
+    private static void warmUp(ParityKernel k) {
+        int len = 256;
+        byte[][] data = new byte[4][len];
+        int[] offs = new int[4];
+        byte[] p = new byte[len];
+        byte[] q = new byte[len];
+        data[1][3] = 1;
+        for (int i = 0; i < 20_000; i++) {
+            k.gen(data, offs, len, p, 0, q, 0);
+            k.gen(data, offs, len, p, 0, null, 0);
+            k.xorSyndrome(data, offs, len, p, 0, q, 0);
+            k.xor(p, 0, q, 0, len);
+        }
     }
 
     /** The parity code this JVM runs. */
