@@ -7,7 +7,8 @@ package jdm.md.raid456;
  * raid6 recovery math.
  */
 final class Parities {
-    private static final ParityKernel BEST = choose();
+    private static final java.util.concurrent.CountDownLatch READY = new java.util.concurrent.CountDownLatch(1);
+    private static volatile ParityKernel current;
     private static final byte[][] MUL = new byte[256][256];
     private static final int[] EXP = new int[256];
     private static final int[] INV = new int[256];
@@ -36,19 +37,39 @@ final class Parities {
     private Parities() {
     }
 
+    /**
+     * The int64 code at once; the Vector API code replaces it once a background thread has warmed it up (so no
+     * array start waits for the JIT, and no stripe runs interpreted vector code, which is far slower than scalar).
+     */
     private static ParityKernel choose() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                && !Boolean.getBoolean("jdm.md.noVector")) {
+        SwarParity swar = new SwarParity();
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                || Boolean.getBoolean("jdm.md.noVector")) {
+            READY.countDown();
+            return swar;
+        }
+        Thread.ofPlatform().daemon().name("raid6-select-algo").start(() -> {
             try {
                 ParityKernel k = (ParityKernel) Class.forName("jdm.md.raid456.VectorParity")
                         .getDeclaredConstructor().newInstance();
                 warmUp(k);
-                return k;
+                synchronized (Parities.class) {
+                    current = k;
+                }
             } catch (ReflectiveOperationException | LinkageError e) {
-                // fall through to the scalar code
+                // keep the scalar code
+            } finally {
+                READY.countDown();
             }
-        }
-        return new SwarParity();
+        });
+        return swar;
+    }
+
+    /** Waits until the fastest parity code is in use (tests and the benchmark). */
+    static ParityKernel awaitFastest() throws InterruptedException {
+        best();
+        READY.await();
+        return current;
     }
 
     /**
@@ -70,9 +91,18 @@ final class Parities {
         }
     }
 
-    /** The parity code this JVM runs. */
+    /** The parity code to use now. */
     static ParityKernel best() {
-        return BEST;
+        ParityKernel k = current;
+        if (k == null) {
+            synchronized (Parities.class) {
+                if (current == null) {
+                    current = choose();
+                }
+                k = current;
+            }
+        }
+        return k;
     }
 
     private static int slowMul(int a, int b) {

@@ -31,7 +31,6 @@ public final class Raid456 implements Personality {
     private final StripedParityLayout layout;
     private final int maxDegraded;
     private final long devSectors;
-    private final ParityKernel parity = Parities.best();
     private final StripeQueue stripes = new StripeQueue();
     private final Object gate = new Object();
     private int active;                       // bios and sync windows in flight (for quiesce)
@@ -43,6 +42,7 @@ public final class Raid456 implements Personality {
         this.layout = layout;
         this.maxDegraded = layout.level() == 6 ? 2 : 1;
         this.devSectors = devSectors;
+        Parities.best();   // starts choosing the parity code
     }
 
     /** raid5_run / setup_conf: checks the geometry and that enough members are in sync. */
@@ -103,7 +103,7 @@ public final class Raid456 implements Personality {
     }
 
     ParityKernel parity() {
-        return parity;
+        return Parities.best();
     }
 
     @Override

@@ -12,9 +12,9 @@ public final class ParityBench {
     private ParityBench() {
     }
 
-    public static void main(String[] args) {
+    public static void main(String[] args) throws InterruptedException {
         double secs = args.length > 0 ? Double.parseDouble(args[0]) : 0.5;
-        ParityKernel[] kernels = {Parities.best(), new SwarParity()};
+        ParityKernel[] kernels = {Parities.awaitFastest(), new SwarParity()};
         int[][] shapes = {{8, 65536}, {6, 4096}, {4, 65536}};
         System.out.println("| jdm parity | data disks | block | XOR (P) GB/s | P+Q GB/s | XOR per CPU-s | P+Q per CPU-s |");
         System.out.println("|---|---|---|---|---|---|---|");
