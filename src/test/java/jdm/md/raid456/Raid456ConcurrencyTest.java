@@ -111,4 +111,23 @@ class Raid456ConcurrencyTest {
             assertThat(Raid456SyncTest.pass(a, SyncAction.CHECK, 128)).isZero();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void quiesceHoldsNewIoAndWaitsForWhatIsInFlight() throws Exception {
+        try (TestArray a = TestArray.create(5, 2, CHUNK, 4, MEMBER)) {
+            a.faulty[0].delayCompletions(Duration.ofMillis(200));
+            byte[] d = new byte[(int) a.md.sizeSectors() * 512];
+            new Random(13).nextBytes(d);
+            CountDownLatch first = new CountDownLatch(1);
+            new Bio(Op.WRITE, 0, a.md, 0, d.length / 512, ByteBuffer.wrap(d), b -> first.countDown()).submit();
+            a.md.personality().quiesce(true);
+            assertThat(first.getCount()).as("quiesce returned only after the write in flight ended").isZero();
+            CountDownLatch second = new CountDownLatch(1);
+            new Bio(Op.READ, 0, a.md, 0, 8, ByteBuffer.allocate(4096), b -> second.countDown()).submit();
+            assertThat(second.await(300, TimeUnit.MILLISECONDS)).as("held while quiesced").isFalse();
+            a.md.personality().quiesce(false);
+            assertThat(second.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(SyncIo.read(a.md, 0, d.length / 512)).isEqualTo(d);
+        }
+    }
 }
