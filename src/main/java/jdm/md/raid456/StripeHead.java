@@ -210,7 +210,10 @@ final class StripeHead {
         return BlkStatus.OK;
     }
 
-    /** One window of the sync thread's action (raid5's sync_request + handle_parity_checks5/6). */
+    /**
+     * One window of the sync thread's action (raid5's sync_request + handle_parity_checks5/6). IOERR when a
+     * recovery could not rebuild a page (too many members lost): the caller then leaves the recovery offset.
+     */
     BlkStatus sync(SyncAction action, AtomicLong mismatches, List<Rdev> rebuilt) {
         for (int attempt = 0; ; attempt++) {
             boolean[][] want = new boolean[disks][cols];
@@ -227,6 +230,7 @@ final class StripeHead {
             }
         }
         boolean[][] out = new boolean[disks][cols];
+        boolean recoveryFailed = false;
         byte[] pp = new byte[PAGE];
         byte[] qq = q < 0 ? null : new byte[PAGE];
         for (int c = 0; c < cols; c++) {
@@ -239,7 +243,9 @@ final class StripeHead {
                 }
             }
             if (lost > conf.maxDegraded() || action == SyncAction.RESYNC && dataLost && lost > 0) {
-                continue;   // nothing to rebuild from
+                // nothing to rebuild from (handle_failed_sync): a recovery stops advancing here
+                recoveryFailed |= action == SyncAction.RECOVER;
+                continue;
             }
             switch (action) {
                 case RESYNC -> {
@@ -301,7 +307,7 @@ final class StripeHead {
             return BlkStatus.IOERR;
         }
         verifyCorrections();
-        return BlkStatus.OK;
+        return recoveryFailed ? BlkStatus.IOERR : BlkStatus.OK;
     }
 
     // ---- planning ----------------------------------------------------------------------------------------------

@@ -179,4 +179,22 @@ class Raid456SyncTest {
             assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(model);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void aRecoveryThatCannotReadStopsShortAndTheSpareStaysInactive() throws Exception {
+        try (TestArray a = TestArray.create(5, 2, CHUNK, 4, MEMBER)) {
+            byte[] model = fill(a, 31);
+            assertThat(a.md.personality().error(a.rdev(1))).isTrue();
+            Rdev spare = a.addSpare("s0");
+            assertThat(a.md.personality().hotAdd(spare)).isTrue();
+            a.faulty[2].failReads(TestArray.DATA_OFFSET + 5 * CHUNK + 3, 1, BlkStatus.MEDIUM);
+            pass(a, SyncAction.RECOVER, CHUNK);
+            assertThat(spare.recoveryOffset()).as("stopped at the window it could not rebuild").isEqualTo(5 * CHUNK);
+            assertThat(a.md.personality().spareActive()).isZero();
+            assertThat(spare.inSync()).isFalse();
+            assertThat(a.md.personality().status()).endsWith("[4/3] [U_UU]");
+            a.faulty[2].clearFaults();
+            assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(model);
+        }
+    }
 }
