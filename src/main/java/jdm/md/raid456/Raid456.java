@@ -189,7 +189,7 @@ public final class Raid456 implements Personality {
             long start = bio.sector() + done;
             long stripe = start / rowSectors;
             int n = (int) Math.min(bio.sectors() - done, (stripe + 1) * rowSectors - start);
-            List<Piece> pieces = new ArrayList<>(2);
+            List<Piece> pieces = new ArrayList<>(4);
             int lo = chunk;
             int hi = 0;
             for (int off = 0; off < n; ) {
@@ -203,13 +203,82 @@ public final class Raid456 implements Personality {
                 hi = Math.max(hi, inChunk + len);
                 off += len;
             }
+            bio.chain();
+            stripes.submit(stripe, new StripeWrite(stripe, pieces, lo, hi, bio));
+            done += n;
+        }
+    }
+
+    /**
+     * The writes waiting on one stripe, done as one piece of work (the bios on a stripe_head's towrite lists):
+     * writes queued behind each other on a stripe join, so sequential writes that together fill the stripe need
+     * no reads. A write that leaves the stripe partly unwritten while other I/O is in flight waits a moment for
+     * the rest to arrive, as raid5 holds back partial stripes (STRIPE_DELAYED) until the queue is unplugged.
+     */
+    private final class StripeWrite implements StripeQueue.Batch {
+        private static final long DELAY_NANOS = 200_000;
+
+        private final long stripe;
+        private final List<Piece> pieces;
+        private final List<Bio> bios = new ArrayList<>(1);
+        private int lo;
+        private int hi;
+        private int flags;
+
+        StripeWrite(long stripe, List<Piece> pieces, int lo, int hi, Bio bio) {
+            this.stripe = stripe;
+            this.pieces = pieces;
+            this.lo = lo;
+            this.hi = hi;
+            this.flags = bio.flags();
+            bios.add(bio);
+        }
+
+        @Override
+        public boolean absorb(Runnable next) {
+            if (!(next instanceof StripeWrite w) || w.stripe != stripe || bios.size() >= 64) {
+                return false;
+            }
+            pieces.addAll(w.pieces);
+            bios.addAll(w.bios);
+            lo = Math.min(lo, w.lo);
+            hi = Math.max(hi, w.hi);
+            flags |= w.flags;
+            return true;
+        }
+
+        private boolean fillsStripe() {
+            long[] per = new long[layout.dataDisks()];
+            for (Piece p : pieces) {
+                per[p.dataIndex()] += p.sectors();
+            }
+            for (long n : per) {
+                if (n < layout.chunkSectors()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            if (!fillsStripe() && busy()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(DELAY_NANOS);
+                stripes.absorbQueued(stripe, this);
+            }
             int c0 = lo / StripeHead.PAGE_SECTORS;
             int c1 = (hi + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
-            int flags = bio.flags();
-            bio.chain();
-            stripes.submit(stripe, () -> bio.endio(guarded(() -> new StripeHead(this, stripe, c0, c1)
-                    .write(pieces, flags))));
-            done += n;
+            BlkStatus status = guarded(() -> new StripeHead(Raid456.this, stripe, c0, c1).write(pieces, flags));
+            for (Bio b : bios) {
+                b.endio(status);
+            }
+        }
+    }
+
+    /** Whether more than one bio is in flight on the array (a stream, worth batching for). */
+    private boolean busy() {
+        synchronized (gate) {
+            return active > 1;
         }
     }
 

@@ -327,7 +327,8 @@ final class StripeHead {
             for (int c = from / PAGE_SECTORS; c * PAGE_SECTORS < to; c++) {
                 int lo = Math.max(from, c * PAGE_SECTORS);
                 int hi = Math.min(to, (c + 1) * PAGE_SECTORS);
-                cover[m][c] = lo == c * PAGE_SECTORS && hi == (c + 1) * PAGE_SECTORS ? FULL : PARTIAL;
+                int now = lo == c * PAGE_SECTORS && hi == (c + 1) * PAGE_SECTORS ? FULL : PARTIAL;
+                cover[m][c] = Math.max(cover[m][c], now);   // batched writes: any whole-page one overwrites
             }
         }
         return cover;
