@@ -53,10 +53,14 @@ final class MdadmRun {
         this.examine = examine;
     }
 
+    /** How --examine was asked: the homehost, --brief, --scan, --verbose's count. */
+    record Examining(String homehost, boolean brief, boolean scan, int verbose) {
+    }
+
     /** --examine FILE...: reads the members itself (needs no daemon). */
     interface MdExamineRunner {
         /** Prints mdadm --examine for each file; returns the exit status. */
-        int examine(List<String> files, Path cwd, PrintWriter out, PrintWriter err);
+        int examine(List<String> files, Path cwd, Examining how, PrintWriter out, PrintWriter err);
     }
 
     int run(Parsed p) {
@@ -341,6 +345,9 @@ final class MdadmRun {
             try {
                 messages(ops.call("md_manage", req), fallback);
             } catch (ControlException e) {
+                if (e.errno() == Errno.ENODEV) {
+                    return failed(e, "mdadm: error opening " + md + ": " + Errno.strerror(Errno.ENOENT));
+                }
                 String why = Errno.strerror(e.errno());
                 return failed(e, switch (action) {
                     case "fail" -> "mdadm: set device faulty failed for " + d.name() + ":  " + why;
@@ -469,7 +476,8 @@ final class MdadmRun {
             for (Dev d : p.devs) {
                 files.add(d.name());
             }
-            return examine.examine(files, cwd, out, err);
+            return examine.examine(files, cwd, new Examining(p.requireHomehost ? p.homehost : null, p.brief || p.scan,
+                    p.scan, p.verbose), out, err);
         }
         List<Dev> devs = p.devs;
         if (devs.isEmpty()) {
@@ -494,6 +502,8 @@ final class MdadmRun {
                 case 'o' -> rv |= setState(d.name(), "readonly", "mdadm: failed to set readonly for " + d.name());
                 case 'w' -> rv |= setState(d.name(), "active", "mdadm: failed to set writable for " + d.name());
                 case MdadmParser.ACTION -> rv |= action(d.name(), p.action);
+                case 'W', MdadmParser.WAIT_OPT -> rv |= waitIdle(d.name());
+                case 'Q' -> rv |= query(d.name());
                 default -> rv |= fail(1, "mdadm: that --misc action is not available in jdm (" + d.name() + ")");
             }
         }
@@ -529,6 +539,77 @@ final class MdadmRun {
                     + Errno.strerror(e.errno()));
         }
     }
+
+    /**
+     * Monitor.c Wait: until the array's sync action is idle (a frozen one counts as idle after three looks); 1
+     * when there was nothing to wait for, 0 after waiting, 2 for an array that is not there.
+     */
+    private int waitIdle(String md) throws IOException {
+        int rv = 1;
+        int frozenRemaining = 3;
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("name", md);
+        req.put("attr", "sync_action");
+        while (true) {
+            String action;
+            try {
+                action = String.valueOf(ops.call("md_attr", req).get("value")).strip();
+            } catch (ControlException e) {
+                return rv == 1 ? failed(e, "mdadm: stat failed for " + md + ": " + Errno.strerror(Errno.ENOENT)) + 1
+                        : rv;
+            }
+            if (action.equals("idle") || (action.equals("frozen") && frozenRemaining-- == 0)) {
+                return rv;
+            }
+            rv = 0;
+            try {
+                Thread.sleep(WAIT_POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 2;
+            }
+        }
+    }
+
+    /**
+     * Query.c: "mdadm DEVICE" with no mode. An array: its size, level, devices and spares; a member file: that it
+     * is not an array, and which array its superblock names (no mdadm map here: "inactive ... array").
+     */
+    private int query(String dev) throws IOException {
+        try {
+            Map<String, Object> r = ops.call("md_detail", Map.of("name", dev));
+            int spares = MdDetailFormat.intOf(r.get("spare_devices"), 0);
+            out.print(dev + ": " + MdDetailFormat.humanSizeBrief(MdDetailFormat.longOf(r.get("array_size_kib"), 0)
+                    * 1024) + " " + r.get("level") + " " + MdDetailFormat.intOf(r.get("raid_devices"), 0)
+                    + " devices, " + spares + " spare" + (spares == 1 ? "" : "s")
+                    + ". Use mdadm --detail for more detail.\n");
+            out.flush();
+            return 0;
+        } catch (ControlException e) {
+            // not an array of the daemon's: a file, perhaps a member
+        }
+        Path file = cwd.resolve(dev);
+        if (!java.nio.file.Files.exists(file)) {
+            return fail(1, "mdadm: cannot open " + dev + ": No such file or directory");
+        }
+        out.print(dev + ": is not an md array\n");
+        try {
+            jdm.control.MdExamine.Brief b = java.nio.file.Files.isRegularFile(file)
+                    ? jdm.control.MdExamine.brief(file, dev) : null;
+            if (b != null) {
+                out.print(dev + ": device " + b.devNumber() + " in " + b.raidDisks() + " device inactive "
+                        + MdadmMaps.mapNum(MdadmMaps.PERS, b.level()) + " array.  Use mdadm --examine for more"
+                        + " detail.\n");
+            }
+        } catch (IOException e) {
+            // unreadable: only the first line, as mdadm without a superblock
+        }
+        out.flush();
+        return 0;
+    }
+
+    /** How often --wait looks again (mdadm sleeps in select() on /proc/mdstat until it changes). */
+    static final long WAIT_POLL_MS = 100;
 
     private int detail(String md, Parsed p) throws IOException {
         Map<String, Object> reply;
