@@ -570,22 +570,24 @@ public final class MdArray {
      */
     private void startRecovery(Mddev md, long from) {
         Bitmap b = bitmap;
+        long oldest = Long.MAX_VALUE;
         boolean partial = b != null;
         for (MdMember m : members) {
             Rdev r = m.rdev();
             if (r.role() >= 0 && !r.faulty() && !r.inSync()) {
                 Long events = bitmapRecoverable.get(r);
-                partial &= events != null && b.canRecoverFromBitmap(events);
+                partial &= events != null;
+                oldest = events == null ? oldest : Math.min(oldest, events);
             }
         }
-        if (!partial) {
+        List<long[]> regions = partial ? b.recoveryRegions(oldest) : null;
+        if (regions == null) {
             startSync(SyncAction.RECOVER, from);
             return;
         }
         lastSyncAction = SyncAction.RECOVER;
         arrays.log("md: recovery of RAID array " + name + " from the bitmap");
-        sync = SyncThread.start(md, SyncAction.RECOVER, from, new Host(), b.dirtyRegions(),
-                SyncThread.WINDOW_SECTORS);
+        sync = SyncThread.start(md, SyncAction.RECOVER, from, new Host(), regions, SyncThread.WINDOW_SECTORS);
         arrays.changed();
     }
 
