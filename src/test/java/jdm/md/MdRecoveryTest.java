@@ -217,6 +217,40 @@ class MdRecoveryTest {
     }
 
     @Test
+    void aReAddedMemberRecoversOnlyWhatChangedWhileItWasAway() throws Exception {
+        List<String> m = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            m.add(TestFiles.sized(dir, "big" + i, 320L << 20).toString());
+        }
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
+        for (int i = 0; i < 3; i++) {
+            a.bitmap().daemonPass();
+        }
+        long chunk = a.bitmap().chunkSectors();
+        ArrayManage.manage(a, "fail", m.get(1), null, Path.of("/"));
+        ArrayManage.manage(a, "remove", m.get(1), null, Path.of("/"));
+        byte[] data = new byte[64 << 10];
+        new Random(9).nextBytes(data);
+        long at = 3 * chunk + 1000; // in the fourth of five chunks
+        assertThat(SyncIo.write(a.mddev(), at, data)).isEqualTo(BlkStatus.OK);
+
+        assertThat(ArrayManage.manage(a, "re-add", m.get(1), null, Path.of("/")))
+                .containsExactly("mdadm: re-added " + m.get(1));
+        await(a);
+        assertThat(MdAttributes.read(a, "dev-big1/state")).isEqualTo("in_sync");
+        assertThat(MdAttributes.read(a, "dev-big1/slot")).isEqualTo("1");
+        assertThat(a.lastSyncedSectors()).as("one bitmap chunk rebuilt").isPositive().isLessThanOrEqualTo(chunk);
+        a.stop();
+        long off = MdLifecycleTest.readSb(m.get(1)).dataOffset();
+        try (var f = new java.io.RandomAccessFile(m.get(1), "r")) {
+            byte[] got = new byte[data.length];
+            f.seek((off + at) * 512);
+            f.readFully(got);
+            assertThat(got).isEqualTo(data);
+        }
+    }
+
+    @Test
     void anInternalBitmapIsCreatedAndLoaded() throws Exception {
         List<String> m = files(2);
         MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();

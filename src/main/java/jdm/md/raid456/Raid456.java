@@ -31,7 +31,6 @@ public final class Raid456 implements Personality {
     private final StripedParityLayout layout;
     private final int maxDegraded;
     private final long devSectors;
-    private final ParityKernel parity = Parities.best();
     private final StripeQueue stripes = new StripeQueue();
     private final Object gate = new Object();
     private int active;                       // bios and sync windows in flight (for quiesce)
@@ -43,6 +42,7 @@ public final class Raid456 implements Personality {
         this.layout = layout;
         this.maxDegraded = layout.level() == 6 ? 2 : 1;
         this.devSectors = devSectors;
+        Parities.best();   // starts choosing the parity code
     }
 
     /** raid5_run / setup_conf: checks the geometry and that enough members are in sync. */
@@ -103,7 +103,7 @@ public final class Raid456 implements Personality {
     }
 
     ParityKernel parity() {
-        return parity;
+        return Parities.best();
     }
 
     @Override
@@ -189,7 +189,7 @@ public final class Raid456 implements Personality {
             long start = bio.sector() + done;
             long stripe = start / rowSectors;
             int n = (int) Math.min(bio.sectors() - done, (stripe + 1) * rowSectors - start);
-            List<Piece> pieces = new ArrayList<>(2);
+            List<Piece> pieces = new ArrayList<>(4);
             int lo = chunk;
             int hi = 0;
             for (int off = 0; off < n; ) {
@@ -203,13 +203,82 @@ public final class Raid456 implements Personality {
                 hi = Math.max(hi, inChunk + len);
                 off += len;
             }
+            bio.chain();
+            stripes.submit(stripe, new StripeWrite(stripe, pieces, lo, hi, bio));
+            done += n;
+        }
+    }
+
+    /**
+     * The writes waiting on one stripe, done as one piece of work (the bios on a stripe_head's towrite lists):
+     * writes queued behind each other on a stripe join, so sequential writes that together fill the stripe need
+     * no reads. A write that leaves the stripe partly unwritten while other I/O is in flight waits a moment for
+     * the rest to arrive, as raid5 holds back partial stripes (STRIPE_DELAYED) until the queue is unplugged.
+     */
+    private final class StripeWrite implements StripeQueue.Batch {
+        private static final long DELAY_NANOS = 200_000;
+
+        private final long stripe;
+        private final List<Piece> pieces;
+        private final List<Bio> bios = new ArrayList<>(1);
+        private int lo;
+        private int hi;
+        private int flags;
+
+        StripeWrite(long stripe, List<Piece> pieces, int lo, int hi, Bio bio) {
+            this.stripe = stripe;
+            this.pieces = pieces;
+            this.lo = lo;
+            this.hi = hi;
+            this.flags = bio.flags();
+            bios.add(bio);
+        }
+
+        @Override
+        public boolean absorb(Runnable next) {
+            if (!(next instanceof StripeWrite w) || w.stripe != stripe || bios.size() >= 64) {
+                return false;
+            }
+            pieces.addAll(w.pieces);
+            bios.addAll(w.bios);
+            lo = Math.min(lo, w.lo);
+            hi = Math.max(hi, w.hi);
+            flags |= w.flags;
+            return true;
+        }
+
+        private boolean fillsStripe() {
+            long[] per = new long[layout.dataDisks()];
+            for (Piece p : pieces) {
+                per[p.dataIndex()] += p.sectors();
+            }
+            for (long n : per) {
+                if (n < layout.chunkSectors()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            if (!fillsStripe() && busy()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(DELAY_NANOS);
+                stripes.absorbQueued(stripe, this);
+            }
             int c0 = lo / StripeHead.PAGE_SECTORS;
             int c1 = (hi + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
-            int flags = bio.flags();
-            bio.chain();
-            stripes.submit(stripe, () -> bio.endio(guarded(() -> new StripeHead(this, stripe, c0, c1)
-                    .write(pieces, flags))));
-            done += n;
+            BlkStatus status = guarded(() -> new StripeHead(Raid456.this, stripe, c0, c1).write(pieces, flags));
+            for (Bio b : bios) {
+                b.endio(status);
+            }
+        }
+    }
+
+    /** Whether more than one bio is in flight on the array (a stream, worth batching for). */
+    private boolean busy() {
+        synchronized (gate) {
+            return active > 1;
         }
     }
 
@@ -234,12 +303,8 @@ public final class Raid456 implements Personality {
     public synchronized boolean error(Rdev rdev) {
         String md = "md/raid:" + mddev.name() + ": ";
         int role = rdev.role();
-        if (role < 0 || role >= layout.disks() || mddev.rdev(role) != rdev) {
-            rdev.set(Rdev.Flag.FAULTY);
-            rdev.clear(Rdev.Flag.IN_SYNC);
-            return true;
-        }
-        int after = degraded() + (rdev.inSync() ? 1 : 0);
+        boolean active = role >= 0 && role < layout.disks() && mddev.rdev(role) == rdev;
+        int after = degraded() + (active && rdev.inSync() ? 1 : 0);
         if (after > maxDegraded) {
             mddev.log(md + "Cannot continue operation (" + after + "/" + layout.disks() + " failed).");
             return false;
@@ -325,7 +390,8 @@ public final class Raid456 implements Personality {
 
     /**
      * raid5 sync_request: one window, at most to the end of the stripe (chunk row), done on the stripe's queue so
-     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt.
+     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt, when
+     * it rebuilt the whole window (else recovery stays short of the end and the spare does not become active).
      */
     @Override
     public long syncRequest(long sector, long maxSectors, SyncAction action, AtomicLong mismatches)
@@ -355,7 +421,8 @@ public final class Raid456 implements Personality {
             stripes.runAndWait(stripe, () -> status[0] = guarded(() -> new StripeHead(this, stripe, c0, c1)
                     .sync(action, mismatches, rebuilt)));
             for (Rdev r : rebuilt) {
-                if (!r.faulty() && r.recoveryOffset() >= sector && r.recoveryOffset() < end) {
+                if (status[0] == BlkStatus.OK && !r.faulty() && r.recoveryOffset() >= sector
+                        && r.recoveryOffset() < end) {
                     r.setRecoveryOffset(end);
                 }
             }
