@@ -2,6 +2,9 @@ package jdm;
 
 import jdm.cli.DmesgCommand;
 import jdm.cli.DmsetupCommand;
+import jdm.cli.MdCommand;
+import jdm.cli.MdadmCommand;
+import jdm.cli.MdstatCommand;
 import jdm.crash.CrashTestCommand;
 import jdm.daemon.DaemonCommand;
 import jdm.daemon.ServeCommand;
@@ -9,10 +12,11 @@ import jdm.tools.ReplayLogCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The jdm command: "jdm serve", "jdm daemon", "jdm dmsetup ...", "jdm dmesg". */
+/** The jdm command: "jdm serve", "jdm daemon", "jdm dmsetup ...", "jdm dmesg", "jdm mdadm ...", "jdm mdstat", "jdm md attr ...". */
 @Command(name = "jdm", mixinStandardHelpOptions = true, version = "jdm 0.1.0",
-        description = "User-space device-mapper served over NBD.",
+        description = "User-space device-mapper and md RAID served over NBD.",
         subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class, DmesgCommand.class,
+                MdadmCommand.class, MdstatCommand.class, MdCommand.class,
                 ReplayLogCommand.class,
                 CrashTestCommand.class})
 public final class Main {

@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import jdm.dm.DeviceNamespace;
+import jdm.md.MdArrays;
 import jdm.nbd.SocketAccess;
 
 /**
@@ -60,8 +61,8 @@ public final class ControlServer implements AutoCloseable {
     private final Predicate<SocketChannel> peerCheck;
     private long refusedPeers; // accept thread only
 
-    private ControlServer(DeviceNamespace ns, Path socketPath, ServerSocketChannel server, Duration requestTimeout,
-            Predicate<SocketChannel> peerCheck) {
+    private ControlServer(DeviceNamespace ns, MdArrays md, Path socketPath, ServerSocketChannel server,
+            Duration requestTimeout, Predicate<SocketChannel> peerCheck) {
         this.socketPath = socketPath;
         this.server = server;
         this.peerCheck = peerCheck;
@@ -70,7 +71,13 @@ public final class ControlServer implements AutoCloseable {
                 .factory());
         timers.setRemoveOnCancelPolicy(true);
         this.ops = new Operations(new KernelLog());
-        List<Subsystem> subsystems = List.of(new DmIoctl(ns, () -> closing, ops.log()), ControlServer::registerKernelLog);
+        List<Subsystem> subsystems = new java.util.ArrayList<>();
+        subsystems.add(new DmIoctl(ns, () -> closing, ops.log()));
+        subsystems.add(ControlServer::registerKernelLog);
+        if (md != null) {
+            md.setKernelLog(ops.log()::log);
+            subsystems.add(new MdControl(md));
+        }
         subsystems.forEach(s -> s.register(ops));
         this.acceptor = Thread.ofVirtual().name("jdm-control-accept").unstarted(this::acceptLoop);
     }
@@ -105,6 +112,17 @@ public final class ControlServer implements AutoCloseable {
 
     static ControlServer start(DeviceNamespace ns, Path unixSocketPath, Duration requestTimeout,
             SocketAccess access) throws IOException {
+        return start(ns, null, unixSocketPath, requestTimeout, access);
+    }
+
+    /** As {@link #start(DeviceNamespace, Path, SocketAccess)}, also answering md's operations on md's arrays. */
+    public static ControlServer start(DeviceNamespace ns, MdArrays md, Path unixSocketPath, SocketAccess access)
+            throws IOException {
+        return start(ns, md, unixSocketPath, REQUEST_TIMEOUT, access);
+    }
+
+    static ControlServer start(DeviceNamespace ns, MdArrays md, Path unixSocketPath, Duration requestTimeout,
+            SocketAccess access) throws IOException {
         Path path = unixSocketPath.toAbsolutePath();
         removeStaleSocket(path);
         Path parent = path.getParent();
@@ -124,7 +142,7 @@ public final class ControlServer implements AutoCloseable {
             ch.close();
             throw e;
         }
-        ControlServer s = new ControlServer(ns, path, ch, requestTimeout, check);
+        ControlServer s = new ControlServer(ns, md, path, ch, requestTimeout, check);
         s.acceptor.start();
         return s;
     }

@@ -5,12 +5,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.List;
+import jdm.block.DeviceProvider;
 import jdm.block.dev.BackingFiles;
 import jdm.block.dev.RamDisks;
 import jdm.control.ControlServer;
 import jdm.daemon.state.StateStore;
 import jdm.dm.DeviceNamespace;
 import jdm.dm.targets.BuiltinTargets;
+import jdm.md.MdArray;
+import jdm.md.MdArrays;
+import jdm.md.personalities.BuiltinPersonalities;
 import jdm.nbd.NbdServer;
 import jdm.nbd.SocketAccess;
 import jdm.nbd.TlsConfig;
@@ -23,13 +28,16 @@ import jdm.nbd.TlsConfig;
  */
 public final class Daemon implements AutoCloseable {
     private final DeviceNamespace namespace;
+    private final MdArrays arrays;
     private final NbdServer nbd;
     private final ControlServer control;
     private final StateStore state;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Daemon(DeviceNamespace namespace, NbdServer nbd, ControlServer control, StateStore state) {
+    private Daemon(DeviceNamespace namespace, MdArrays arrays, NbdServer nbd, ControlServer control,
+            StateStore state) {
         this.namespace = namespace;
+        this.arrays = arrays;
         this.nbd = nbd;
         this.control = control;
         this.state = state;
@@ -91,9 +99,14 @@ public final class Daemon implements AutoCloseable {
      */
     public static <E extends Exception> Daemon start(Listen listen, Path stateDir, Setup<E> setup)
             throws IOException, E {
-        // Table words resolve to mapped devices first (the namespace), then RAM disks, then backing files.
-        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), new BackingFiles(),
-                new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes()));
+        // Table words resolve to mapped devices first (the namespace), then RAM disks, md arrays, then backing
+        // files; md members to mapped devices, RAM disks and backing files (the same 7:N as tables see).
+        BackingFiles files = new BackingFiles();
+        RamDisks ramDisks = new RamDisks(listen.ramDisks(), listen.ramDiskSizeBytes());
+        MdArrays arrays = new MdArrays(BuiltinPersonalities.registry(), line -> { });
+        DeviceNamespace ns = new DeviceNamespace(BuiltinTargets.registry(), files,
+                DeviceProvider.chain(List.of(ramDisks, arrays)));
+        arrays.setMembers(DeviceProvider.chain(List.of(ns.mappedDevices(), ramDisks, files)));
         StateStore state = null;
         if (stateDir != null) {
             state = StateStore.open(stateDir, m -> System.err.println("jdm: state: " + m));
@@ -101,24 +114,25 @@ public final class Daemon implements AutoCloseable {
                 state.restoreAndTrack(ns);
             } catch (IOException | RuntimeException e) {
                 state.close();
-                removeAll(ns);
+                removeAll(ns, arrays);
                 throw e;
             }
         }
         try {
             setup.create(ns);
-            return listen(listen, ns, state);
+            return listen(listen, ns, arrays, state);
         } catch (Throwable e) {
             if (state != null) {
                 state.close();
             }
-            removeAll(ns);
+            removeAll(ns, arrays);
             throw e;
         }
     }
 
-    private static Daemon listen(Listen listen, DeviceNamespace ns, StateStore state) throws IOException {
-        NbdServer nbd = new NbdServer(new DmExports(ns)).handshakeTimeout(listen.handshakeTimeout())
+    private static Daemon listen(Listen listen, DeviceNamespace ns, MdArrays arrays, StateStore state)
+            throws IOException {
+        NbdServer nbd = new NbdServer(new DmExports(ns, arrays)).handshakeTimeout(listen.handshakeTimeout())
                 .maxConnections(listen.maxConnections()).maxInflightBytes(listen.maxInflightBytes())
                 .unixAccess(listen.access()).tls(listen.tls());
         if (listen.nbdSocket() != null) {
@@ -132,7 +146,7 @@ public final class Daemon implements AutoCloseable {
         try {
             if (listen.controlSocket() != null) {
                 createParent(listen.controlSocket());
-                control = ControlServer.start(ns, listen.controlSocket(), listen.access());
+                control = ControlServer.start(ns, arrays, listen.controlSocket(), listen.access());
             }
             nbd.start();
         } catch (IOException | RuntimeException e) {
@@ -142,7 +156,7 @@ public final class Daemon implements AutoCloseable {
             }
             throw e;
         }
-        return new Daemon(ns, nbd, control, state);
+        return new Daemon(ns, arrays, nbd, control, state);
     }
 
     private static void createParent(Path p) throws IOException {
@@ -154,6 +168,11 @@ public final class Daemon implements AutoCloseable {
 
     public DeviceNamespace namespace() {
         return namespace;
+    }
+
+    /** The md arrays (9:N). */
+    public MdArrays arrays() {
+        return arrays;
     }
 
     public NbdServer nbd() {
@@ -183,14 +202,17 @@ public final class Daemon implements AutoCloseable {
             state.close(); // before the devices go: they are to come back at the next start
         }
         nbd.close();
-        removeAll(namespace);
+        removeAll(namespace, arrays);
         stopped.countDown();
     }
 
-    /** Removes every device top-down: a device used by another table is busy until that table is gone. */
-    private static void removeAll(DeviceNamespace namespace) {
+    /**
+     * Removes every device top-down: a device used by another table (or an array used by a table, a mapped device
+     * that is an array's member) is busy until its user is gone. Arrays are stopped cleanly (clean superblocks).
+     */
+    private static void removeAll(DeviceNamespace namespace, MdArrays arrays) {
         boolean progress = true;
-        while (progress && !namespace.list().isEmpty()) {
+        while (progress && (!namespace.list().isEmpty() || !arrays.list().isEmpty())) {
             progress = false;
             for (var md : namespace.list()) {
                 try {
@@ -200,9 +222,20 @@ public final class Daemon implements AutoCloseable {
                     // still used by a device not removed yet: the next round gets it
                 }
             }
+            for (MdArray a : arrays.list()) {
+                try {
+                    a.stop();
+                    progress = true;
+                } catch (Exception e) {
+                    // still open: the next round gets it
+                }
+            }
         }
         for (var md : namespace.list()) {
             System.err.println("jdm: " + md.name() + " still open at shutdown (open count " + md.openCount() + ")");
+        }
+        for (MdArray a : arrays.list()) {
+            System.err.println("jdm: " + a.name() + " still open at shutdown (open count " + a.openers() + ")");
         }
     }
 }

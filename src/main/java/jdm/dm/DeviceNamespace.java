@@ -357,6 +357,30 @@ public final class DeviceNamespace {
         return files.list().stream().map(e -> new BackingFile(e.path(), e.minor())).toList();
     }
 
+    /**
+     * The mapped devices as a {@link DeviceProvider} for the layers above dm (md members): a word that names one
+     * ({@code NAME}, {@code /dev/mapper/NAME}, 253:N) opens it as a table's reference does, until the hold is
+     * closed; other words are not this provider's (null).
+     */
+    public DeviceProvider mappedDevices() {
+        return (word, cwd, readOnly) -> {
+            MappedDevice md;
+            synchronized (lock) {
+                md = lookupMapped(word);
+                if (md == null) {
+                    DevT devt = DevT.parse(word);
+                    if (devt != null && devt.major() == DevT.DM_MAJOR) {
+                        throw new DeviceException(jdm.block.Errno.ENXIO, "no device " + devt);
+                    }
+                    return null;
+                }
+                md.open();
+            }
+            MappedDevice dev = md;
+            return HeldDevice.of(dev, dev.devt().major(), dev.devt().minor(), dev::release);
+        };
+    }
+
     /** The name a device number or block device goes by, for deps and ls --tree. */
     public String nameOf(DmDev dev) {
         BlockDevice d = dev.device();

@@ -35,6 +35,7 @@ public final class Mddev implements BlockDevice {
     private final Personality personality;
     private volatile boolean readOnly;
     private volatile WriteIntent writeIntent;
+    private volatile WriteIntent writeGate;
     private final java.util.concurrent.atomic.AtomicLong ioSectors = new java.util.concurrent.atomic.AtomicLong();
 
     private Mddev(String name, int minor, ArrayGeometry geometry, List<Rdev> rdevs, Consumer<String> kernelLog,
@@ -166,6 +167,15 @@ public final class Mddev implements BlockDevice {
     }
 
     /**
+     * Sets (or with null removes) the gate every write passes before the write-intent bitmap: md_write_start /
+     * md_write_end, through which the lifecycle marks the array active on disk before the first write after it was
+     * clean (safe mode).
+     */
+    public void setWriteGate(WriteIntent gate) {
+        this.writeGate = gate;
+    }
+
+    /**
      * Sectors of normal I/O submitted so far: the sync thread compares it between its steps to tell whether the
      * array is idle (is_mddev_idle) and throttles to sync_speed_min when it is not.
      */
@@ -185,7 +195,8 @@ public final class Mddev implements BlockDevice {
         }
         ioSectors.addAndGet(bio.sectors());
         WriteIntent wi = writeIntent;
-        if (wi == null || bio.op() == Op.READ) {
+        WriteIntent gate = writeGate;
+        if ((wi == null && gate == null) || bio.op() == Op.READ) {
             personality.makeRequest(bio);
             return;
         }
@@ -193,12 +204,23 @@ public final class Mddev implements BlockDevice {
         long sectors = bio.sectors();
         var endIo = bio.endIo();
         bio.setEndIo(b -> {
-            wi.endWrite(sector, sectors, b.status() == BlkStatus.OK);
+            if (wi != null) {
+                wi.endWrite(sector, sectors, b.status() == BlkStatus.OK);
+            }
+            if (gate != null) {
+                gate.endWrite(sector, sectors, b.status() == BlkStatus.OK);
+            }
             if (endIo != null) {
                 endIo.bioEndIo(b);
             }
         });
-        wi.startWrite(sector, sectors, () -> personality.makeRequest(bio));
+        Runnable toPersonality = () -> personality.makeRequest(bio);
+        Runnable throughBitmap = wi == null ? toPersonality : () -> wi.startWrite(sector, sectors, toPersonality);
+        if (gate == null) {
+            throughBitmap.run();
+        } else {
+            gate.startWrite(sector, sectors, throughBitmap);
+        }
     }
 
     /** md_flush_request: an empty flush to every working member; the bio ends when all have. */

@@ -1,0 +1,155 @@
+package jdm.md.raid456;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The int64 code of {@link SwarParity} widened to the machine's vectors with the Vector API (jdk.incubator.vector):
+ * lanes of 64 bits, the same shift/mask multiply-by-2 on every byte, two vectors per step so the Horner chains
+ * overlap. Only loaded when the module is present ({@link Parities}). Lengths are multiples of 64 bytes.
+ */
+final class VectorParity implements ParityKernel {
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, L.vectorShape());
+    private static final int W = L.vectorByteSize();
+    private static final long HIGH = 0x8080808080808080L;
+    private static final long LOW7 = 0xfefefefefefefefeL;
+    private static final long POLY = 0x1d1d1d1d1d1d1d1dL;
+    private static final SwarParity TAIL = new SwarParity();
+
+    private static LongVector load(byte[] b, int off) {
+        return ByteVector.fromArray(B, b, off).reinterpretAsLongs();
+    }
+
+    private static void store(LongVector v, byte[] b, int off) {
+        v.reinterpretAsBytes().intoArray(b, off);
+    }
+
+    private static LongVector mul2(LongVector v) {
+        LongVector top = v.and(HIGH);
+        LongVector mask = top.lanewise(VectorOperators.LSHL, 1).sub(top.lanewise(VectorOperators.LSHR, 7));
+        return v.lanewise(VectorOperators.LSHL, 1).and(LOW7).lanewise(VectorOperators.XOR, mask.and(POLY));
+    }
+
+    /** Bytes the vector loop covers; the rest (less than one vector) goes to the scalar code. */
+    private static int body(int len) {
+        return len - len % W;
+    }
+
+    @Override
+    public void xor(byte[] dst, int dOff, byte[] src, int sOff, int len) {
+        int n = body(len);
+        for (int i = 0; i < n; i += W) {
+            store(load(dst, dOff + i).lanewise(VectorOperators.XOR, load(src, sOff + i)), dst, dOff + i);
+        }
+        if (n < len) {
+            TAIL.xor(dst, dOff + n, src, sOff + n, len - n);
+        }
+    }
+
+    @Override
+    public void gen(byte[][] data, int[] offs, int len, byte[] p, int pOff, byte[] q, int qOff) {
+        int z0 = data.length - 1;
+        int n = body(len);
+        int i = 0;
+        if (q == null) {
+            for (; i < n; i += W) {
+                LongVector wp = load(data[z0], offs[z0] + i);
+                for (int z = z0 - 1; z >= 0; z--) {
+                    wp = wp.lanewise(VectorOperators.XOR, load(data[z], offs[z] + i));
+                }
+                store(wp, p, pOff + i);
+            }
+        } else {
+            for (; i + 2 * W <= n; i += 2 * W) {
+                LongVector wp0 = load(data[z0], offs[z0] + i);
+                LongVector wp1 = load(data[z0], offs[z0] + i + W);
+                LongVector wq0 = wp0;
+                LongVector wq1 = wp1;
+                for (int z = z0 - 1; z >= 0; z--) {
+                    LongVector wd0 = load(data[z], offs[z] + i);
+                    LongVector wd1 = load(data[z], offs[z] + i + W);
+                    wp0 = wp0.lanewise(VectorOperators.XOR, wd0);
+                    wp1 = wp1.lanewise(VectorOperators.XOR, wd1);
+                    wq0 = mul2(wq0).lanewise(VectorOperators.XOR, wd0);
+                    wq1 = mul2(wq1).lanewise(VectorOperators.XOR, wd1);
+                }
+                store(wp0, p, pOff + i);
+                store(wp1, p, pOff + i + W);
+                store(wq0, q, qOff + i);
+                store(wq1, q, qOff + i + W);
+            }
+            for (; i < n; i += W) {
+                LongVector wp = load(data[z0], offs[z0] + i);
+                LongVector wq = wp;
+                for (int z = z0 - 1; z >= 0; z--) {
+                    LongVector wd = load(data[z], offs[z] + i);
+                    wp = wp.lanewise(VectorOperators.XOR, wd);
+                    wq = mul2(wq).lanewise(VectorOperators.XOR, wd);
+                }
+                store(wp, p, pOff + i);
+                store(wq, q, qOff + i);
+            }
+        }
+        if (i < len) {
+            int[] tailOffs = new int[offs.length];
+            for (int z = 0; z < offs.length; z++) {
+                tailOffs[z] = offs[z] + i;
+            }
+            TAIL.gen(data, tailOffs, len - i, p, pOff + i, q, q == null ? 0 : qOff + i);
+        }
+    }
+
+    @Override
+    public void xorSyndrome(byte[][] data, int[] offs, int len, byte[] p, int pOff, byte[] q, int qOff) {
+        int stop = data.length - 1;
+        while (stop >= 0 && data[stop] == null) {
+            stop--;
+        }
+        int start = 0;
+        while (start <= stop && data[start] == null) {
+            start++;
+        }
+        if (start > stop) {
+            return;
+        }
+        int n = body(len);
+        LongVector zero = LongVector.zero(L);
+        int i = 0;
+        for (; i < n; i += W) {
+            LongVector wp = zero;
+            LongVector wq = zero;
+            for (int z = stop; z >= start; z--) {
+                wq = mul2(wq);
+                if (data[z] != null) {
+                    LongVector wd = load(data[z], offs[z] + i);
+                    wp = wp.lanewise(VectorOperators.XOR, wd);
+                    wq = wq.lanewise(VectorOperators.XOR, wd);
+                }
+            }
+            for (int z = start; z > 0; z--) {
+                wq = mul2(wq);
+            }
+            if (p != null) {
+                store(load(p, pOff + i).lanewise(VectorOperators.XOR, wp), p, pOff + i);
+            }
+            if (q != null) {
+                store(load(q, qOff + i).lanewise(VectorOperators.XOR, wq), q, qOff + i);
+            }
+        }
+        if (i < len) {
+            int[] tailOffs = new int[offs.length];
+            for (int z = 0; z < offs.length; z++) {
+                tailOffs[z] = offs[z] + i;
+            }
+            TAIL.xorSyndrome(data, tailOffs, len - i, p, pOff + i, q, qOff + i);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "Vector API " + L.vectorBitSize() + "-bit";
+    }
+}
