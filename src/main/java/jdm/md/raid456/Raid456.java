@@ -36,6 +36,7 @@ public final class Raid456 implements Personality {
     private int active;                       // bios and sync windows in flight (for quiesce)
     private boolean held;
     private final List<Bio> deferred = new ArrayList<>();
+    private volatile ByteBuffer zeros;
 
     private Raid456(Mddev mddev, StripedParityLayout layout, long devSectors) {
         this.mddev = mddev;
@@ -115,8 +116,10 @@ public final class Raid456 implements Personality {
 
     @Override
     public void makeRequest(Bio bio) {
-        if (bio.op() != Op.READ && bio.op() != Op.WRITE) {
-            bio.endio(BlkStatus.NOTSUPP);     // raid456 takes no discard or write-zeroes by default
+        if (bio.op() == Op.DISCARD || bio.op() == Op.WRITE_ZEROES && (bio.flags() & Bio.NOFALLBACK) != 0) {
+            // raid456 takes no discards (devices_handle_discard_safely is off) and has no fast zeroing; a plain
+            // write-zeroes becomes a write of zero pages, as the block layer's fallback does for raid5
+            bio.endio(BlkStatus.NOTSUPP);
             return;
         }
         synchronized (gate) {
@@ -197,8 +200,10 @@ public final class Raid456 implements Personality {
                 int inChunk = (int) (s & (chunk - 1));
                 int len = Math.min(n - off, chunk - inChunk);
                 int dataIndex = (int) (s / chunk % layout.dataDisks());
-                int at = bio.data().position() + (done + off) * Bio.SECTOR_SIZE;
-                pieces.add(new Piece(dataIndex, inChunk, len, bio.data().slice(at, len * Bio.SECTOR_SIZE)));
+                ByteBuffer src = bio.op() == Op.WRITE_ZEROES ? zeros().slice(0, len * Bio.SECTOR_SIZE)
+                        : bio.data().slice(bio.data().position() + (done + off) * Bio.SECTOR_SIZE,
+                                len * Bio.SECTOR_SIZE);
+                pieces.add(new Piece(dataIndex, inChunk, len, src));
                 lo = Math.min(lo, inChunk);
                 hi = Math.max(hi, inChunk + len);
                 off += len;
@@ -280,6 +285,16 @@ public final class Raid456 implements Personality {
         synchronized (gate) {
             return active > 1;
         }
+    }
+
+    /** A chunk of zeros, the source of write-zeroes pieces. */
+    private ByteBuffer zeros() {
+        ByteBuffer z = zeros;
+        if (z == null) {
+            z = ByteBuffer.allocateDirect(layout.chunkSectors() * Bio.SECTOR_SIZE).asReadOnlyBuffer();
+            zeros = z;
+        }
+        return z;
     }
 
     private interface Work {
