@@ -375,10 +375,14 @@ public final class Raid456 implements Personality {
         return false;
     }
 
-    /** raid5_remove_disk: an in-sync working member stays. */
+    /**
+     * raid5_remove_disk: faulty members and spares go; a working member in a role stays (-EBUSY), also one still
+     * recovering, unless the array has failed and cannot recover anyway.
+     */
     @Override
-    public boolean hotRemove(Rdev rdev) {
-        return rdev.faulty() || rdev.role() < 0 || !rdev.inSync();
+    public synchronized boolean hotRemove(Rdev rdev) {
+        boolean active = rdev.role() >= 0 && rdev.role() < layout.disks() && mddev.rdev(rdev.role()) == rdev;
+        return rdev.faulty() || !active || degraded() > maxDegraded;
     }
 
     /** raid5_spare_active: members recovered to the end become in sync. */

@@ -110,6 +110,9 @@ class Raid456SyncTest {
                 assertThat(spares[i].recoveryOffset()).isZero();
             }
             assertThat(a.md.personality().status()).contains("[" + n + "/" + (n - lost.length) + "]");
+            assertThat(a.md.personality().hotRemove(spares[0])).as("recovering: in use").isFalse();
+            assertThat(a.md.personality().hotRemove(a.md.rdevs().get(lost[0]))).as("the failed one goes").isTrue();
+            assertThat(a.md.personality().hotRemove(a.rdev(lost[0] == 0 ? 1 : 0))).as("in sync: in use").isFalse();
             assertThat(pass(a, SyncAction.RECOVER, 24)).isZero();
             assertThat(a.md.personality().spareActive()).isEqualTo(lost.length);
             for (int i = 0; i < lost.length; i++) {
