@@ -358,7 +358,10 @@ public final class Raid456 implements Personality {
         return s.append(']').toString();
     }
 
-    /** raid5_add_disk: a spare takes the first role without a working member and starts from sector 0. */
+    /**
+     * raid5_add_disk: a spare takes the first role without a working member and starts from sector 0; with none
+     * empty, it becomes the replacement of a member that wants one (WANT_REPLACEMENT, --replace).
+     */
     @Override
     public synchronized boolean hotAdd(Rdev spare) {
         if (degraded() > maxDegraded) {
@@ -367,7 +370,18 @@ public final class Raid456 implements Personality {
         for (int role = 0; role < layout.disks(); role++) {
             if (mddev.rdev(role) == null) {
                 spare.clear(Rdev.Flag.IN_SYNC);
+                spare.clear(Rdev.Flag.REPLACEMENT);
                 spare.setRecoveryOffset(0);
+                spare.setRole(role);
+                return true;
+            }
+        }
+        for (int role = 0; role < layout.disks(); role++) {
+            Rdev r = mddev.rdev(role);
+            if (r.has(Rdev.Flag.WANT_REPLACEMENT) && mddev.replacement(role) == null) {
+                spare.clear(Rdev.Flag.IN_SYNC);
+                spare.setRecoveryOffset(0);
+                spare.set(Rdev.Flag.REPLACEMENT);
                 spare.setRole(role);
                 return true;
             }
@@ -385,11 +399,27 @@ public final class Raid456 implements Personality {
         return rdev.faulty() || !active || degraded() > maxDegraded;
     }
 
-    /** raid5_spare_active: members recovered to the end become in sync. */
+    /**
+     * raid5_spare_active: members recovered to the end become in sync; a replacement rebuilt to the end takes its
+     * role over and the member it replaced is failed.
+     */
     @Override
     public synchronized int spareActive() {
         int n = 0;
         for (int role = 0; role < layout.disks(); role++) {
+            Rdev repl = mddev.replacement(role);
+            if (repl != null && repl.recoveryOffset() >= devSectors) {
+                Rdev old = mddev.rdev(role);
+                repl.setRecoveryOffset(Rdev.MAX_SECTOR);
+                repl.set(Rdev.Flag.IN_SYNC);
+                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
+                    n++;
+                }
+                if (old != null) {
+                    old.set(Rdev.Flag.FAULTY);
+                }
+                repl.clear(Rdev.Flag.REPLACEMENT);
+            }
             Rdev r = mddev.rdev(role);
             if (r != null && !r.inSync() && r.recoveryOffset() >= devSectors) {
                 r.setRecoveryOffset(Rdev.MAX_SECTOR);
