@@ -179,8 +179,7 @@ public final class Raid456 implements Personality {
         int c0 = inChunk / StripeHead.PAGE_SECTORS;
         int c1 = (inChunk + n + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
         List<Piece> pieces = List.of(new Piece(loc.dataIndex(), inChunk, n, data));
-        stripes.submit(loc.stripe(), () -> parent.endio(guarded(() -> new StripeHead(this, loc.stripe(), c0, c1)
-                .read(pieces))));
+        stripes.submit(loc.stripe(), () -> parent.endio(guarded(loc.stripe(), c0, c1, h -> h.read(pieces))));
     }
 
     /** Cuts a write into one piece of work per stripe it touches; stripes run in parallel. */
@@ -273,7 +272,7 @@ public final class Raid456 implements Personality {
             }
             int c0 = lo / StripeHead.PAGE_SECTORS;
             int c1 = (hi + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
-            BlkStatus status = guarded(() -> new StripeHead(Raid456.this, stripe, c0, c1).write(pieces, flags));
+            BlkStatus status = guarded(stripe, c0, c1, h -> h.write(pieces, flags));
             for (Bio b : bios) {
                 b.endio(status);
             }
@@ -298,16 +297,25 @@ public final class Raid456 implements Personality {
     }
 
     private interface Work {
-        BlkStatus run();
+        BlkStatus run(StripeHead head);
     }
 
-    /** Runs stripe work; an unexpected failure fails the I/O rather than leaving it hanging. */
-    private BlkStatus guarded(Work work) {
+    /**
+     * Runs work on a stripe head over columns [c0, c1) of a stripe and gives its buffers back; an unexpected
+     * failure fails the I/O rather than leaving it hanging.
+     */
+    private BlkStatus guarded(long stripe, int c0, int c1, Work work) {
+        StripeHead head = null;
         try {
-            return work.run();
+            head = new StripeHead(this, stripe, c0, c1);
+            return work.run(head);
         } catch (RuntimeException e) {
             mddev.log("md/raid:" + mddev.name() + ": internal error: " + e);
             return BlkStatus.IOERR;
+        } finally {
+            if (head != null) {
+                head.release();
+            }
         }
     }
 
@@ -467,8 +475,8 @@ public final class Raid456 implements Personality {
         try {
             List<Rdev> rebuilt = new ArrayList<>();
             BlkStatus[] status = new BlkStatus[1];
-            stripes.runAndWait(stripe, () -> status[0] = guarded(() -> new StripeHead(this, stripe, c0, c1)
-                    .sync(action, mismatches, rebuilt)));
+            stripes.runAndWait(stripe, () -> status[0] = guarded(stripe, c0, c1,
+                    h -> h.sync(action, mismatches, rebuilt)));
             for (Rdev r : rebuilt) {
                 if (status[0] == BlkStatus.OK && !r.faulty() && r.recoveryOffset() >= sector
                         && r.recoveryOffset() < end) {

@@ -75,10 +75,21 @@ final class StripeHead {
             rdev[m] = conf.mddev().rdev(m);
             replacement[m] = conf.mddev().replacement(m);
         }
-        this.buf = new byte[disks][cols * PAGE];
+        this.buf = new byte[disks][];
+        for (int m = 0; m < disks; m++) {
+            buf[m] = PagePool.take(cols * PAGE);
+        }
         this.have = new boolean[disks][cols];
         this.bad = new boolean[disks][cols];
         this.offs = new int[order.length];
+    }
+
+    /** Gives the buffers back; the stripe head is done (every member bio it issued has ended). */
+    void release() {
+        for (int m = 0; m < disks; m++) {
+            PagePool.give(buf[m]);
+            buf[m] = null;
+        }
     }
 
     // ---- member state ----------------------------------------------------------------------------------------
