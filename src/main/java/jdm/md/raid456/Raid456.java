@@ -37,6 +37,8 @@ public final class Raid456 implements Personality {
     private boolean held;
     private final List<Bio> deferred = new ArrayList<>();
     private volatile ByteBuffer zeros;
+    /** Members a recovery window failed to rebuild: their recovery offset stays until they are added again. */
+    private final java.util.Set<Rdev> stalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Raid456(Mddev mddev, StripedParityLayout layout, long devSectors) {
         this.mddev = mddev;
@@ -375,6 +377,7 @@ public final class Raid456 implements Personality {
         if (degraded() > maxDegraded) {
             return false;   // the array has failed: nothing to rebuild from
         }
+        stalled.remove(spare);
         for (int role = 0; role < layout.disks(); role++) {
             if (mddev.rdev(role) == null) {
                 spare.clear(Rdev.Flag.IN_SYNC);
@@ -447,8 +450,9 @@ public final class Raid456 implements Personality {
 
     /**
      * raid5 sync_request: one window, at most to the end of the stripe (chunk row), done on the stripe's queue so
-     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt, when
-     * it rebuilt the whole window (else recovery stays short of the end and the spare does not become active).
+     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt to the
+     * window's end; once a window could not be rebuilt (handle_failed_sync) a member's offset stays, so it does not
+     * become active.
      */
     @Override
     public long syncRequest(long sector, long maxSectors, SyncAction action, AtomicLong mismatches)
@@ -478,9 +482,10 @@ public final class Raid456 implements Personality {
             stripes.runAndWait(stripe, () -> status[0] = guarded(stripe, c0, c1,
                     h -> h.sync(action, mismatches, rebuilt)));
             for (Rdev r : rebuilt) {
-                if (status[0] == BlkStatus.OK && !r.faulty() && r.recoveryOffset() >= sector
-                        && r.recoveryOffset() < end) {
-                    r.setRecoveryOffset(end);
+                if (status[0] != BlkStatus.OK) {
+                    stalled.add(r);
+                } else if (!r.faulty() && !stalled.contains(r) && r.recoveryOffset() < end) {
+                    r.setRecoveryOffset(end);   // the sync thread may skip clean regions (bitmap): gaps allowed
                 }
             }
         } finally {
