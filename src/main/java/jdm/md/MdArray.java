@@ -455,8 +455,6 @@ public final class MdArray {
     // ---- failures and recovery (md_error, md_check_recovery, md_reap_sync_thread) ----
 
     private void memberFailed(Rdev rdev) {
-        arrays.log("md/" + mddev.geometry().levelName() + ":" + name + ": Disk failure on " + rdev.name()
-                + ", disabling device.");
         SyncThread s;
         synchronized (lock) {
             s = sync;

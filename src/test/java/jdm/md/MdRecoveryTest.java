@@ -256,6 +256,9 @@ class MdRecoveryTest {
         MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
         assertThat(a.bitmap()).isNotNull();
         assertThat(MdAttributes.read(a, "bitmap/location")).isEqualTo("+8");
+        assertThat(MdAttributes.read(a, "bitmap/chunksize")).isEqualTo(Long.toString(a.bitmap().chunkSectors() * 512));
+        assertThat(MdAttributes.read(a, "bitmap/time_base")).isEqualTo("5");
+        assertThat(MdAttributes.read(a, "bitmap/metadata")).isEqualTo("internal");
         assertThat(SyncIo.write(a.mddev(), 0, new byte[8192])).isEqualTo(BlkStatus.OK);
         a.stop();
         var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
