@@ -93,4 +93,20 @@ class Raid456WritePathTest {
             assertThat(Raid456SyncTest.pass(a, jdm.md.SyncAction.CHECK, 64)).isZero();
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void writeZeroesWritesZeroPagesAndDiscardIsNotSupported() throws Exception {
+        try (TestArray a = TestArray.create(6, 2, CHUNK, 5, MEMBER)) {
+            byte[] d = new byte[(int) a.md.sizeSectors() * 512];
+            new Random(9).nextBytes(d);
+            assertThat(SyncIo.write(a.md, 0, d)).isEqualTo(BlkStatus.OK);
+            assertThat(SyncIo.op(a.md, Op.WRITE_ZEROES, 13, 50)).isEqualTo(BlkStatus.OK);
+            java.util.Arrays.fill(d, 13 * 512, 63 * 512, (byte) 0);
+            assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(d);
+            assertThat(SyncIo.op(a.md, Op.WRITE_ZEROES, jdm.block.Bio.NOFALLBACK, 0, 8))
+                    .isEqualTo(BlkStatus.NOTSUPP);
+            assertThat(SyncIo.op(a.md, Op.DISCARD, 0, 8)).isEqualTo(BlkStatus.NOTSUPP);
+            assertThat(Raid456SyncTest.pass(a, jdm.md.SyncAction.CHECK, 64)).isZero();
+        }
+    }
 }
