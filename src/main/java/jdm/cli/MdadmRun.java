@@ -238,7 +238,7 @@ final class MdadmRun {
         return false;
     }
 
-    /** The array name Create.c derives from the device: /dev/md0 → "0", /dev/md_foo → "foo", /dev/md/home → "home". */
+    /** The name Create.c derives from the device: /dev/md0 → "0", /dev/md_foo → "foo", /dev/md/home → "home". */
     static String defaultName(String md) {
         String path = md.contains("/") ? md : "/dev/" + md;
         int slash = path.lastIndexOf('/');
@@ -504,6 +504,7 @@ final class MdadmRun {
                 case MdadmParser.ACTION -> rv |= action(d.name(), p.action);
                 case 'W', MdadmParser.WAIT_OPT -> rv |= waitIdle(d.name());
                 case 'Q' -> rv |= query(d.name());
+                case MdadmParser.KILL_OPT -> rv |= zeroSuperblock(d.name(), p.verbose);
                 default -> rv |= fail(1, "mdadm: that --misc action is not available in jdm (" + d.name() + ")");
             }
         }
@@ -606,6 +607,49 @@ final class MdadmRun {
         }
         out.flush();
         return 0;
+    }
+
+    /**
+     * --zero-superblock (Kill.c, run until no superblock is left): each v1.x superblock's first 512 bytes zeroed,
+     * as store_super1 writes an empty one. A file without one: "Unrecognised md component device", status 0 as
+     * mdadm's misc_list makes it; a file that cannot be opened for writing: status 2.
+     */
+    private int zeroSuperblock(String dev, int verbose) {
+        Path file = cwd.resolve(dev);
+        for (int round = 0; ; round++) {
+            jdm.control.MdExamine.Brief b;
+            try {
+                if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isWritable(file)) {
+                    throw new IOException("not writable");
+                }
+                b = jdm.control.MdExamine.brief(file, dev);
+            } catch (IOException e) {
+                if (verbose >= 0) {
+                    err.print("mdadm: Couldn't open " + dev + " for write - not zeroing\n");
+                }
+                return 2;
+            }
+            if (b == null) {
+                if (round == 0 && verbose >= 0) {
+                    err.print("mdadm: Unrecognised md component device - " + dev + "\n");
+                }
+                return 0;
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(512);
+                long at = b.superOffset() << 9;
+                while (zeros.hasRemaining()) {
+                    ch.write(zeros, at + zeros.position());
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                if (verbose >= 0) {
+                    err.print("mdadm: Could not zero superblock on " + dev + "\n");
+                }
+                return 1;
+            }
+        }
     }
 
     /** How often --wait looks again (mdadm sleeps in select() on /proc/mdstat until it changes). */

@@ -40,7 +40,7 @@ public final class MdExamine {
 
     /** A member's superblock as --examine --brief groups it (brief_examine_super1, getinfo_super1). */
     public record Brief(String uuid, long ctime, int level, int layout, int chunkSectors, int raidDisks,
-                        String name, String metadata, boolean spare, int devNumber) {
+                        String name, String metadata, boolean spare, int devNumber, long superOffset) {
         /** Whether two members belong to one array (compare_super1: the array's constant fields). */
         public boolean sameArray(Brief o) {
             return uuid.equals(o.uuid) && ctime == o.ctime && level == o.level && layout == o.layout
@@ -63,7 +63,7 @@ public final class MdExamine {
         boolean spare = role == Superblock1.ROLE_SPARE || role == Superblock1.ROLE_FAULTY
                 || (sb.featureMap() & Superblock1.FEATURE_REPLACEMENT) != 0;
         return new Brief(Superblock1.formatUuid(sb.uuid()), sb.ctime(), sb.level(), sb.layout(), sb.chunkSize(),
-                sb.raidDisks(), sb.name(), at <= 4 ? "1.1" : at <= 8 ? "1.2" : "1.0", spare, sb.devNumber());
+                sb.raidDisks(), sb.name(), at <= 4 ? "1.1" : at <= 8 ? "1.2" : "1.0", spare, sb.devNumber(), at);
     }
 
     private record Loaded(Superblock1 sb, BitmapSuper bitmap, long sectors) {
@@ -94,6 +94,13 @@ public final class MdExamine {
                     long bmAt = (at + sb.bitmapOffset()) << 9;
                     if (bmAt >= 0 && bmAt + BitmapSuper.BYTES <= size) {
                         bitmap = BitmapSuper.read(read(ch, bmAt, BitmapSuper.BYTES));
+                    }
+                    if (bitmap == null || bitmap.magic() != BitmapSuper.MAGIC
+                            || !java.util.Arrays.equals(bitmap.uuid(), sb.uuid())) {
+                        // load_super1 drops the bitmap feature of the superblock it holds in memory, so the
+                        // checksum mdadm then computes no longer matches the one on disk ("expected X-1")
+                        sb.setFeatureMap(sb.featureMap() & ~Superblock1.FEATURE_BITMAP_OFFSET);
+                        bitmap = null;
                     }
                 }
                 return new Loaded(sb, bitmap, sectors);
