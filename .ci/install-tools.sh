@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the integration tests and benchmarks drive, when missing: nbdinfo/nbdcopy
 # (libnbd-bin), nbdsh (python3-libnbd), qemu-img/qemu-io (qemu-utils), nbdkit, fio; and for the crash harness's
-# ext4 workload nbdfuse, mkfs.ext4/e2fsck/debugfs (e2fsprogs) and losetup (mount).
+# ext4 workload nbdfuse, mkfs.ext4/e2fsck/debugfs (e2fsprogs) and losetup (mount); mdadm, which reads the
+# superblocks of jdm's md members (--examine).
 set -euo pipefail
 PATH=$PATH:/usr/sbin:/sbin   # losetup, mkfs.ext4, e2fsck live there
 need=()
 for pair in nbdinfo:libnbd-bin nbdcopy:libnbd-bin nbdsh:python3-libnbd qemu-img:qemu-utils qemu-io:qemu-utils \
-            nbdkit:nbdkit fio:fio nbdfuse:nbdfuse mkfs.ext4:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs losetup:mount; do
+            nbdkit:nbdkit fio:fio nbdfuse:nbdfuse mkfs.ext4:e2fsprogs e2fsck:e2fsprogs debugfs:e2fsprogs losetup:mount mdadm:mdadm; do
   command -v "${pair%%:*}" >/dev/null || need+=("${pair#*:}")
 done
 export DEBIAN_FRONTEND=noninteractive
