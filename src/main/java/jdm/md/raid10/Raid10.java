@@ -12,6 +12,7 @@ import jdm.md.Mddev;
 import jdm.md.Personality;
 import jdm.md.PersonalityType;
 import jdm.md.Rdev;
+import jdm.md.Roles;
 import jdm.md.ResyncBarrier;
 import jdm.md.SyncAction;
 import jdm.md.layout.MemberSector;
@@ -217,14 +218,7 @@ public final class Raid10 implements Personality {
 
     @Override
     public int degraded() {
-        int n = 0;
-        for (int role = 0; role < disks; role++) {
-            Rdev r = mddev.rdev(role);
-            if (r == null || !r.inSync()) {
-                n++;
-            }
-        }
-        return n;
+        return Roles.degraded(mddev, disks);
     }
 
     /**
@@ -243,12 +237,7 @@ public final class Raid10 implements Personality {
         if (far > 1) {
             sb.append(far).append(offset ? " offset-copies " : " far-copies ");
         }
-        sb.append('[').append(disks).append('/').append(disks - degraded()).append("] [");
-        for (int role = 0; role < disks; role++) {
-            Rdev r = mddev.rdev(role);
-            sb.append(r != null && r.inSync() ? 'U' : '_');
-        }
-        return sb.append(']').toString();
+        return sb.append(Roles.roster(mddev, disks)).toString();
     }
 
     @Override
@@ -274,27 +263,8 @@ public final class Raid10 implements Personality {
             return false;
         }
         int first = spare.role() >= 0 ? spare.role() : 0;
-        int last = spare.role() >= 0 ? spare.role() : disks - 1;
-        for (int role = first; role <= last && role < disks; role++) {
-            if (mddev.rdev(role) == null) {
-                takeRole(spare, role);
-                return true;
-            }
-        }
-        for (int role = first; role <= last && role < disks; role++) {
-            if (mddev.rdev(role).has(Rdev.Flag.WANT_REPLACEMENT) && mddev.replacement(role) == null) {
-                spare.set(Rdev.Flag.REPLACEMENT);
-                takeRole(spare, role);
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void takeRole(Rdev spare, int role) {
-        spare.clear(Rdev.Flag.IN_SYNC);
-        spare.setRecoveryOffset(0);
-        spare.setRole(role);
+        int last = spare.role() >= 0 ? Math.min(spare.role(), disks - 1) : disks - 1;
+        return Roles.take(mddev, spare, first, last);
     }
 
     @Override
@@ -305,33 +275,7 @@ public final class Raid10 implements Personality {
     /** raid10_spare_active: members (and replacements) recovered to the end become IN_SYNC. */
     @Override
     public synchronized int spareActive() {
-        int count = 0;
-        for (int role = 0; role < disks; role++) {
-            Rdev repl = mddev.replacement(role);
-            if (repl != null && recovered(repl)) {
-                Rdev old = mddev.rdev(role);
-                repl.setRecoveryOffset(Rdev.MAX_SECTOR);
-                repl.set(Rdev.Flag.IN_SYNC);
-                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
-                    count++; // a role that was degraded is whole again
-                }
-                if (old != null) {
-                    old.set(Rdev.Flag.FAULTY); // replaced: it must leave and never come back
-                }
-                repl.clear(Rdev.Flag.REPLACEMENT);
-            }
-            Rdev r = mddev.rdev(role);
-            if (r != null && !r.inSync() && recovered(r)) {
-                r.setRecoveryOffset(Rdev.MAX_SECTOR);
-                r.set(Rdev.Flag.IN_SYNC);
-                count++;
-            }
-        }
-        return count;
-    }
-
-    private boolean recovered(Rdev r) {
-        return !r.faulty() && r.recoveryOffset() >= devSectors;
+        return Roles.activate(mddev, disks, devSectors);
     }
 
     @Override

@@ -13,6 +13,7 @@ import jdm.md.Mddev;
 import jdm.md.Personality;
 import jdm.md.PersonalityType;
 import jdm.md.Rdev;
+import jdm.md.Roles;
 import jdm.md.SyncAction;
 import jdm.md.layout.ParityAlgorithm;
 import jdm.md.layout.StripedParityLayout;
@@ -344,14 +345,7 @@ public final class Raid456 implements Personality {
     /** raid5_calc_degraded: roles without a member that is in sync. */
     @Override
     public int degraded() {
-        int n = 0;
-        for (int role = 0; role < layout.disks(); role++) {
-            Rdev r = mddev.rdev(role);
-            if (r == null || !r.inSync()) {
-                n++;
-            }
-        }
-        return n;
+        return Roles.degraded(mddev, layout.disks());
     }
 
     /** raid5_status. */
@@ -359,13 +353,9 @@ public final class Raid456 implements Personality {
     public String status() {
         StringBuilder s = new StringBuilder();
         s.append("level ").append(layout.level()).append(", ").append(layout.chunkSectors() / 2)
-                .append("k chunk, algorithm ").append(mddev.geometry().layout()).append(" [")
-                .append(layout.disks()).append('/').append(layout.disks() - degraded()).append("] [");
-        for (int role = 0; role < layout.disks(); role++) {
-            Rdev r = mddev.rdev(role);
-            s.append(r != null && r.inSync() ? 'U' : '_');
-        }
-        return s.append(']').toString();
+                .append("k chunk, algorithm ").append(mddev.geometry().layout()).append(' ')
+                .append(Roles.roster(mddev, layout.disks()));
+        return s.toString();
     }
 
     /**
@@ -378,26 +368,7 @@ public final class Raid456 implements Personality {
             return false;   // the array has failed: nothing to rebuild from
         }
         stalled.remove(spare);
-        for (int role = 0; role < layout.disks(); role++) {
-            if (mddev.rdev(role) == null) {
-                spare.clear(Rdev.Flag.IN_SYNC);
-                spare.clear(Rdev.Flag.REPLACEMENT);
-                spare.setRecoveryOffset(0);
-                spare.setRole(role);
-                return true;
-            }
-        }
-        for (int role = 0; role < layout.disks(); role++) {
-            Rdev r = mddev.rdev(role);
-            if (r.has(Rdev.Flag.WANT_REPLACEMENT) && mddev.replacement(role) == null) {
-                spare.clear(Rdev.Flag.IN_SYNC);
-                spare.setRecoveryOffset(0);
-                spare.set(Rdev.Flag.REPLACEMENT);
-                spare.setRole(role);
-                return true;
-            }
-        }
-        return false;
+        return Roles.take(mddev, spare, 0, layout.disks() - 1);
     }
 
     /**
@@ -416,29 +387,7 @@ public final class Raid456 implements Personality {
      */
     @Override
     public synchronized int spareActive() {
-        int n = 0;
-        for (int role = 0; role < layout.disks(); role++) {
-            Rdev repl = mddev.replacement(role);
-            if (repl != null && repl.recoveryOffset() >= devSectors) {
-                Rdev old = mddev.rdev(role);
-                repl.setRecoveryOffset(Rdev.MAX_SECTOR);
-                repl.set(Rdev.Flag.IN_SYNC);
-                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
-                    n++;
-                }
-                if (old != null) {
-                    old.set(Rdev.Flag.FAULTY);
-                }
-                repl.clear(Rdev.Flag.REPLACEMENT);
-            }
-            Rdev r = mddev.rdev(role);
-            if (r != null && !r.inSync() && r.recoveryOffset() >= devSectors) {
-                r.setRecoveryOffset(Rdev.MAX_SECTOR);
-                r.set(Rdev.Flag.IN_SYNC);
-                n++;
-            }
-        }
-        return n;
+        return Roles.activate(mddev, layout.disks(), devSectors);
     }
 
     // ---- sync --------------------------------------------------------------------------------------------------
