@@ -50,10 +50,12 @@ final class Transmission {
      * thousand per GiB) never reaches (perf, nbdcopy write: the reader's loop ran in the interpreter).
      */
     private boolean next() throws IOException {
-        if (in.buffered() < REQUEST_HEADER_BYTES) {
+        if (in.buffered() < REQUEST_HEADER_BYTES && Thread.currentThread().isVirtual()) {
             // About to read the socket, likely to park: first let the requests just started run. Their
             // replies prompt the client's next requests, so the read then usually finds data and the reader
-            // skips a park and poller wake-up (measured: +10-15% 4 KiB random-read IOPS).
+            // skips a park and poller wake-up (measured: +10-15% 4 KiB random-read IOPS). Only on a virtual
+            // reader: a platform thread's yield is sched_yield(2), which on a busy machine gives its CPU away
+            // for a whole round of the run queue (measured under load: QD1 IOPS down to a tenth).
             Thread.yield();
         }
         if (!in.fill(REQUEST_HEADER_BYTES)) {
