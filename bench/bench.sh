@@ -9,21 +9,24 @@
 # --ram-disk-size 1G) beside `nbdkit memory 1G`, both serving memory (no dmsetup row). Prints one Markdown table
 # with each median and its ratio to the best peer. Not a test: numbers depend on the machine.
 #
-# Usage: bench/bench.sh [-q] [-m] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR]
+# Usage: bench/bench.sh [-q] [-m] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR] [-J 'JVM OPTS']
 #   -q        quick: 1 run, 5 s fio, peers nbdkit-file only (nbdkit-memory with -m)
 #   -m        the RAM disk beside nbdkit memory (peers default to nbdkit-memory)
 #   -D        only the dmsetup call (no data path, no peers)
 #   -c CALLS  dmsetup calls to time (default 30)
 #   -n -t -d  as anchors.sh (default 3 runs, 10 s, /tmp/perf/anchors)
 #   -p        peer blocks for anchors.sh (default nbdkit-file,qemu-wb)
+#   -J        extra JVM options for the served jdm, e.g. '-XX:TieredStopAtLevel=1' (C1 only: on 2 CPUs the C2
+#             compiler's warm-up costs the first sequential runs ~40% more server CPU; parity loops run ~8x slower)
 # Needs: nbdkit, nbdcopy/nbdinfo (libnbd-bin), fio with the nbd engine, qemu-utils (.ci/install-tools.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
-RUNS=3 SECS=10 BLOCKS= DIR=/tmp/perf/anchors CALLS=30 DATA=1 RAM= QUICK=
-while getopts ':qmDc:n:t:p:d:' o; do
+RUNS=3 SECS=10 BLOCKS= DIR=/tmp/perf/anchors CALLS=30 DATA=1 RAM= QUICK= JVM_OPTS=
+while getopts ':qmDc:n:t:p:d:J:' o; do
   case $o in
     q) RUNS=1 SECS=5 QUICK=1 ;; m) RAM=1 ;; n) RUNS=$OPTARG ;; t) SECS=$OPTARG ;; p) BLOCKS=$OPTARG ;;
-    d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; *) sed -n '2,20s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; J) JVM_OPTS=$OPTARG ;;
+    *) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 if [ -n "$RAM" ]; then BLOCKS=${BLOCKS:-nbdkit-memory}
@@ -65,7 +68,7 @@ if [ -z "$DATA" ]; then
   echo "$row"
   exit
 fi
-server="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED -jar $jar serve --name vol"
+server="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS -jar $jar serve --name vol"
 if [ -n "$RAM" ]; then   # the RAM disk: 1 GiB, as nbdkit memory 1G; pages are allocated on first write in both
   label='jdm linear RAM disk'
   server+=' --ram-disks 1 --ram-disk-size 1G --table "0 2097152 linear /dev/ram0 0" --socket "$DIR/jdm.sock"'

@@ -29,9 +29,12 @@ public final class FileDevice implements BlockDevice {
     private final long sizeSectors;
     private final boolean readOnly;
     private final SeekData seekData;
+    /** Null when read-only or when no descriptor opens for it. */
+    private final WriteBehind writeBehind;
 
     private FileDevice(Path path, FileChannel channel, Fallocate fallocate, long sizeSectors, boolean readOnly) {
         this.seekData = SeekData.open(path);
+        this.writeBehind = readOnly ? null : WriteBehind.open(path);
         this.path = path;
         this.channel = channel;
         this.fallocate = fallocate;
@@ -113,7 +116,12 @@ public final class FileDevice implements BlockDevice {
         long len = (long) bio.sectors() << Bio.SECTOR_SHIFT;
         switch (bio.op()) {
             case READ -> read(bio.data().duplicate(), pos);
-            case WRITE -> write(bio.data().duplicate(), pos);
+            case WRITE -> {
+                write(bio.data().duplicate(), pos);
+                if (writeBehind != null) {
+                    writeBehind.wrote((int) len);
+                }
+            }
             case FLUSH -> channel.force(false);
             case DISCARD -> {
                 // Discard is advisory: where holes cannot be punched the old data simply stays.
@@ -204,6 +212,9 @@ public final class FileDevice implements BlockDevice {
     public void close() {
         if (seekData != null) {
             seekData.close();
+        }
+        if (writeBehind != null) {
+            writeBehind.close();
         }
         try {
             channel.close();
