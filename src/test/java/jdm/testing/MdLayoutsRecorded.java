@@ -20,7 +20,8 @@ import java.util.regex.Pattern;
  * last 64, and each member's data-area sha256 as Linux 6.1 left it. With the pattern generator, for personality
  * tests that drive the same writes through a running array.
  */
-public record MdLayoutsRecorded(String tag, long blocks, String patternSha, List<String> memberShas) {
+public record MdLayoutsRecorded(String tag, int level, String layout, long blocks, String patternSha,
+        List<String> memberShas) {
     public static final Path OUT = Path.of("..", "shared", "oracle", "examples", "md-layouts.out");
     public static final int DISKS = 4;
     public static final long DISK_SECTORS = 32768;
@@ -29,28 +30,47 @@ public record MdLayoutsRecorded(String tag, long blocks, String patternSha, List
 
     /** The recorded array with this tag ("raid1", "raid10-n2", ...); skips the test when the file is missing. */
     public static MdLayoutsRecorded find(String tag) throws IOException {
+        return all().stream().filter(r -> r.tag.equals(tag)).findFirst()
+                .orElseThrow(() -> new AssertionError("no array " + tag + " in " + OUT));
+    }
+
+    /** Every recorded array, in the script's order; skips the test when the file is missing. */
+    public static List<MdLayoutsRecorded> all() throws IOException {
         assumeTrue(Files.isRegularFile(OUT), "no recorded kernel output at " + OUT.toAbsolutePath());
+        Pattern head = Pattern.compile("^=== (\\S+): --level=(\\d+)(.*)$");
         Pattern array = Pattern.compile("^array: (\\d+) blocks of 4 KiB; pattern sha256 ([0-9a-f]{64})");
         Pattern member = Pattern.compile("^  vd[a-d]: .*sha256 ([0-9a-f]{64})$");
-        boolean in = false;
+        List<MdLayoutsRecorded> out = new ArrayList<>();
+        String tag = null;
+        int level = 0;
+        String layout = null;
         long blocks = 0;
         String pattern = null;
         List<String> shas = new ArrayList<>();
         for (String line : Files.readAllLines(OUT)) {
             Matcher m;
-            if (line.startsWith("=== ")) {
-                in = line.startsWith("=== " + tag + ": ");
-            } else if (in && (m = array.matcher(line)).find()) {
+            if ((m = head.matcher(line)).find()) {
+                tag = m.group(1);
+                level = Integer.parseInt(m.group(2));
+                Matcher l = Pattern.compile("--layout=(\\S+)").matcher(m.group(3));
+                layout = l.find() ? l.group(1) : null;
+                shas = new ArrayList<>();
+            } else if ((m = array.matcher(line)).find()) {
                 blocks = Long.parseLong(m.group(1));
                 pattern = m.group(2);
-            } else if (in && (m = member.matcher(line)).find()) {
+            } else if ((m = member.matcher(line)).find()) {
                 shas.add(m.group(1));
                 if (shas.size() == DISKS) {
-                    return new MdLayoutsRecorded(tag, blocks, pattern, List.copyOf(shas));
+                    out.add(new MdLayoutsRecorded(tag, level, layout, blocks, pattern, List.copyOf(shas)));
                 }
             }
         }
-        throw new AssertionError("no array " + tag + " in " + OUT);
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return tag;
     }
 
     /** The (first block, block count) ranges the script writes, in order. */

@@ -1,21 +1,16 @@
 package jdm.md.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import jdm.testing.MdLayoutsRecorded;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -27,65 +22,15 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (../shared/oracle/examples/md-layouts.out).
  */
 class MdLayoutsKernelHashesTest {
-    private static final Path OUT = Path.of("..", "shared", "oracle", "examples", "md-layouts.out");
     private static final int DISKS = 4;
     private static final int MEMBER_SECTORS = 30720;
     private static final int CHUNK = 128;            // 64 KiB
     private static final int SECTOR = 512;
 
-    record Recorded(String tag, int level, String layout, long blocks, String patternSha, List<String> memberShas) {
-        @Override
-        public String toString() {
-            return tag;
-        }
-    }
-
-    static Stream<Recorded> arrays() throws IOException {
-        assumeTrue(Files.isRegularFile(OUT), "no recorded kernel output at " + OUT.toAbsolutePath());
-        List<Recorded> out = new ArrayList<>();
-        Pattern head = Pattern.compile("^=== (\\S+): --level=(\\d+)(.*)$");
-        Pattern array = Pattern.compile("^array: (\\d+) blocks of 4 KiB; pattern sha256 ([0-9a-f]{64})");
-        Pattern member = Pattern.compile("^  vd[a-d]: .*sha256 ([0-9a-f]{64})$");
-        String tag = null;
-        int level = 0;
-        String layout = null;
-        long blocks = 0;
-        String pattern = null;
-        List<String> shas = new ArrayList<>();
-        for (String line : Files.readAllLines(OUT)) {
-            Matcher m;
-            if ((m = head.matcher(line)).find()) {
-                tag = m.group(1);
-                level = Integer.parseInt(m.group(2));
-                Matcher l = Pattern.compile("--layout=(\\S+)").matcher(m.group(3));
-                layout = l.find() ? l.group(1) : null;
-                shas = new ArrayList<>();
-            } else if ((m = array.matcher(line)).find()) {
-                blocks = Long.parseLong(m.group(1));
-                pattern = m.group(2);
-            } else if ((m = member.matcher(line)).find()) {
-                shas.add(m.group(1));
-                if (shas.size() == DISKS) {
-                    out.add(new Recorded(tag, level, layout, blocks, pattern, List.copyOf(shas)));
-                }
-            }
-        }
-        assertThat(out).as("arrays in " + OUT).hasSize(13);
+    static Stream<MdLayoutsRecorded> arrays() throws IOException {
+        List<MdLayoutsRecorded> out = MdLayoutsRecorded.all();
+        assertThat(out).as("arrays in " + MdLayoutsRecorded.OUT).hasSize(13);
         return out.stream();
-    }
-
-    /** The script's pattern for one 4 KiB block: 8 sectors of 16 × "TAG blkNNNNNNN secS" padded with '.' + '\n'. */
-    static byte[] patternBlock(String tag, long block) {
-        byte[] b = new byte[4096];
-        for (int s = 0; s < 8; s++) {
-            String r = String.format("%s blk%07d sec%d", tag, block, s);
-            r = (r + "................................").substring(0, 31) + "\n";
-            byte[] rec = r.getBytes(StandardCharsets.US_ASCII);
-            for (int k = 0; k < 16; k++) {
-                System.arraycopy(rec, 0, b, s * SECTOR + k * 32, 32);
-            }
-        }
-        return b;
     }
 
     /** Where one array sector's bytes go: every member copy (data only, parity is added afterwards). */
@@ -95,7 +40,7 @@ class MdLayoutsKernelHashesTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("arrays")
-    void memberDataAreasMatchTheKernel(Recorded r) throws Exception {
+    void memberDataAreasMatchTheKernel(MdLayoutsRecorded r) throws Exception {
         byte[][] members = new byte[DISKS][MEMBER_SECTORS * SECTOR];
         long arraySectors;
         Mapper mapper;
@@ -135,7 +80,7 @@ class MdLayoutsKernelHashesTest {
         long[][] writes = {{0, 256}, {1283, 256}, {r.blocks() - 64, 64}};
         for (long[] w : writes) {
             for (long blk = w[0]; blk < w[0] + w[1]; blk++) {
-                byte[] data = patternBlock(r.tag(), blk);
+                byte[] data = r.pattern(blk, 1);
                 written.write(data);
                 for (int s = 0; s < 8; s++) {
                     for (MemberSector ms : mapper.place(blk * 8 + s)) {
