@@ -8,6 +8,7 @@ import jdm.control.ControlClient;
 import jdm.control.ControlException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
@@ -21,9 +22,8 @@ public final class DmesgCommand implements Callable<Integer> {
     @Option(names = {"-c", "--read-clear"}, description = "Clear the log after printing it.")
     boolean clear;
 
-    @Option(names = "--control", paramLabel = "PATH",
-            description = "The jdm daemon's control socket (default: $JDM_CONTROL, else /run/jdm/control.sock).")
-    Path control;
+    @Mixin
+    ControlOption control = new ControlOption();
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
     boolean help;
@@ -35,11 +35,7 @@ public final class DmesgCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path socket = control;
-        if (socket == null) {
-            String e = System.getenv(DmsetupCommand.CONTROL_ENV);
-            socket = e != null && !e.isEmpty() ? Path.of(e) : ControlClient.DEFAULT_SOCKET;
-        }
+        Path socket = control.socket();
         try {
             for (String line : new ControlClient(socket.toAbsolutePath()).dmesg(clear)) {
                 out.print(line + "\n");

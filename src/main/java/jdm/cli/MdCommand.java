@@ -11,6 +11,7 @@ import jdm.control.Errno;
 import jdm.control.MdClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -45,9 +46,8 @@ public final class MdCommand implements Callable<Integer> {
                 description = "The array (md0, /dev/md0, /dev/md/NAME), the attribute, the value to write.")
         List<String> words = new ArrayList<>();
 
-        @Option(names = "--control", paramLabel = "PATH",
-                description = "The jdm daemon's control socket (default: $JDM_CONTROL, else /run/jdm/control.sock).")
-        String control;
+        @Mixin
+        ControlOption control = new ControlOption();
 
         @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
         boolean help;
@@ -59,8 +59,7 @@ public final class MdCommand implements Callable<Integer> {
         public Integer call() {
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
-            Path socket = MdadmCommand.controlSocket(control, System::getenv,
-                    Path.of(System.getProperty("user.dir")));
+            Path socket = control.socket();
             try {
                 return run(new MdClient(socket), words, out, err);
             } finally {

@@ -8,15 +8,15 @@ import jdm.control.ControlException;
 import jdm.control.MdClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** "jdm mdstat": the daemon's arrays as /proc/mdstat shows the kernel's (md.c md_seq_show). */
 @Command(name = "mdstat", description = {"Print the daemon's md arrays as /proc/mdstat does."})
 public final class MdstatCommand implements Callable<Integer> {
-    @Option(names = "--control", paramLabel = "PATH",
-            description = "The jdm daemon's control socket (default: $JDM_CONTROL, else /run/jdm/control.sock).")
-    String control;
+    @Mixin
+    ControlOption control = new ControlOption();
 
     @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help.")
     boolean help;
@@ -28,7 +28,7 @@ public final class MdstatCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Path socket = MdadmCommand.controlSocket(control, System::getenv, Path.of(System.getProperty("user.dir")));
+        Path socket = control.socket();
         try {
             out.print(MdstatFormat.mdstat(new MdClient(socket).list()));
             return 0;
