@@ -65,10 +65,8 @@ public final class Raid1 implements Personality {
             conf.raid1d.shutdown();
             throw MdException.invalid("md/raid1:" + mddev.name() + ": no operational mirrors");
         }
-        if (conf.degraded() > 0) {
-            mddev.log("md/raid1:" + mddev.name() + ": active with " + (conf.disks - conf.degraded()) + " out of "
-                    + conf.disks + " mirrors");
-        }
+        mddev.log("md/raid1:" + mddev.name() + ": active with " + (conf.disks - conf.degraded()) + " out of "
+                + conf.disks + " mirrors");
         return conf;
     }
 
@@ -92,13 +90,20 @@ public final class Raid1 implements Personality {
     /**
      * read_balance, simply: among the mirrors not yet tried that hold the range (in sync, or recovered past it),
      * the one whose last read ended where this one starts (a sequential run stays on its mirror), else the one
-     * whose head is nearest. Returns the role, or -1 when no mirror is left.
+     * whose head is nearest; a write-mostly mirror only when no other can. Returns the role, or -1 when no mirror
+     * is left.
      */
     int readBalance(long sector, int sectors, long triedRoles) {
         int best = -1;
         long bestDistance = Long.MAX_VALUE;
+        int writeMostly = -1;
         for (int role = 0; role < disks; role++) {
             if ((triedRoles & (1L << role)) != 0 || !readable(role, sector, sectors)) {
+                continue;
+            }
+            Rdev r = mddev.rdev(role);
+            if (r != null && r.has(Rdev.Flag.WRITE_MOSTLY)) {
+                writeMostly = writeMostly < 0 ? role : writeMostly;
                 continue;
             }
             long distance = Math.abs(head.get(role) - sector);
@@ -106,6 +111,9 @@ public final class Raid1 implements Personality {
                 best = role;
                 bestDistance = distance;
             }
+        }
+        if (best < 0) {
+            best = writeMostly;
         }
         if (best >= 0) {
             head.set(best, sector + sectors);
@@ -136,8 +144,12 @@ public final class Raid1 implements Personality {
     }
 
     /** Hands work that may block (read-error handling) to raid1d. */
-    void toRaid1d(Runnable work) {
-        raid1d.execute(work);
+    void toRaid1d(Runnable work, Bio bio) {
+        try {
+            raid1d.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            bio.endio(BlkStatus.IOERR); // the array is stopping: no one is left to retry
+        }
     }
 
     String prefix() {
@@ -156,7 +168,6 @@ public final class Raid1 implements Personality {
         if (rdev.inSync() && disks - degraded() == 1) {
             return false;
         }
-        rdev.set(Rdev.Flag.BLOCKED);
         rdev.clear(Rdev.Flag.IN_SYNC);
         rdev.set(Rdev.Flag.FAULTY);
         mddev.log(prefix() + "Disk failure on " + rdev.name() + ", disabling device.");
@@ -254,13 +265,13 @@ public final class Raid1 implements Personality {
                 Rdev old = mddev.rdev(role);
                 repl.setRecoveryOffset(Rdev.MAX_SECTOR);
                 repl.set(Rdev.Flag.IN_SYNC);
+                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
+                    count++; // a role that was degraded is whole again
+                }
                 if (old != null) {
-                    old.clear(Rdev.Flag.IN_SYNC);
-                    old.set(Rdev.Flag.FAULTY);
-                    count--; // the replaced member leaves the count, as the kernel's 'count--' here
+                    old.set(Rdev.Flag.FAULTY); // replaced: it must leave and never come back
                 }
                 repl.clear(Rdev.Flag.REPLACEMENT);
-                count++;
             }
             Rdev r = mddev.rdev(role);
             if (r != null && !r.inSync() && recovered(r)) {
@@ -269,7 +280,7 @@ public final class Raid1 implements Personality {
                 count++;
             }
         }
-        return Math.max(count, 0);
+        return count;
     }
 
     private boolean recovered(Rdev r) {

@@ -36,7 +36,7 @@ final class Raid1Read {
                 failedRoles |= 1L << role;
                 // leave the barrier so that raid1d can raise it over this range, then retry there
                 conf.barrier.exit(bio.sector(), bio.sectors());
-                conf.toRaid1d(this::handleReadError);
+                conf.toRaid1d(this::handleReadError, bio);
             }
         });
         r.remap(clone, bio.sector());

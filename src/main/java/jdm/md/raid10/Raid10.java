@@ -31,7 +31,10 @@ public final class Raid10 implements Personality {
     final Mddev mddev;
     final int disks;
     final int chunkSectors;
+    /** The part of each member the layout uses (calc_sectors' conf->dev_sectors: used chunks per member). */
     final long devSectors;
+    /** Member sectors between far copies (geo->stride). */
+    final long stride;
     final int near;
     final int far;
     final boolean offset;
@@ -46,10 +49,13 @@ public final class Raid10 implements Personality {
         this.mddev = mddev;
         this.disks = g.raidDisks();
         this.chunkSectors = g.chunkSectors();
-        this.devSectors = g.devSectors();
         this.near = g.layout() & 0xff;
         this.far = (g.layout() >> 8) & 0xff;
         this.offset = (g.layout() & 0x10000) != 0;
+        long chunks = g.devSectors() / chunkSectors / far * disks / near;   // calc_sectors: the array's chunks
+        long used = (chunks * near * far + disks - 1) / disks;              // used chunks per member, rounded up
+        this.devSectors = used * chunkSectors;
+        this.stride = offset ? chunkSectors : used / far * chunkSectors;
         this.layout = layout;
         this.head = new AtomicLongArray(disks);
         this.raid10d = Executors.newSingleThreadExecutor(r -> {
@@ -86,9 +92,7 @@ public final class Raid10 implements Personality {
             conf.raid10d.shutdown();
             throw MdException.invalid(prefix + "not enough operational mirrors.");
         }
-        if (conf.degraded() > 0) {
-            mddev.log(prefix + "active with " + (conf.disks - conf.degraded()) + " out of " + conf.disks + " devices");
-        }
+        mddev.log(prefix + "active with " + (conf.disks - conf.degraded()) + " out of " + conf.disks + " devices");
         return conf;
     }
 
@@ -153,8 +157,12 @@ public final class Raid10 implements Personality {
         return r != null && (r.inSync() || r.recoveryOffset() >= c.sector() + sectors);
     }
 
-    void toRaid10d(Runnable work) {
-        raid10d.execute(work);
+    void toRaid10d(Runnable work, Bio bio) {
+        try {
+            raid10d.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            bio.endio(BlkStatus.IOERR); // the array is stopping: no one is left to retry
+        }
     }
 
     String prefix() {
@@ -200,7 +208,6 @@ public final class Raid10 implements Personality {
         if (rdev.inSync() && !enough(rdev.role())) {
             return false;
         }
-        rdev.set(Rdev.Flag.BLOCKED);
         rdev.clear(Rdev.Flag.IN_SYNC);
         rdev.set(Rdev.Flag.FAULTY);
         mddev.log(prefix() + "Disk failure on " + rdev.name() + ", disabling device.");
@@ -252,7 +259,8 @@ public final class Raid10 implements Personality {
 
     /**
      * As md_do_sync counts for raid10: resync, check and repair walk the array's (virtual) sectors
-     * (resync_max_sectors = the array size); recovery walks the members' sectors (dev_sectors).
+     * (resync_max_sectors = the array size); recovery walks the members' used sectors (dev_sectors as
+     * calc_sectors sets it).
      */
     @Override
     public long syncSectors(SyncAction action) {
@@ -304,13 +312,13 @@ public final class Raid10 implements Personality {
                 Rdev old = mddev.rdev(role);
                 repl.setRecoveryOffset(Rdev.MAX_SECTOR);
                 repl.set(Rdev.Flag.IN_SYNC);
+                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
+                    count++; // a role that was degraded is whole again
+                }
                 if (old != null) {
-                    old.clear(Rdev.Flag.IN_SYNC);
-                    old.set(Rdev.Flag.FAULTY);
-                    count--;
+                    old.set(Rdev.Flag.FAULTY); // replaced: it must leave and never come back
                 }
                 repl.clear(Rdev.Flag.REPLACEMENT);
-                count++;
             }
             Rdev r = mddev.rdev(role);
             if (r != null && !r.inSync() && recovered(r)) {
@@ -319,7 +327,7 @@ public final class Raid10 implements Personality {
                 count++;
             }
         }
-        return Math.max(count, 0);
+        return count;
     }
 
     private boolean recovered(Rdev r) {

@@ -38,7 +38,7 @@ final class Raid10Read {
             } else {
                 failedSlots |= 1L << slot;
                 conf.barrier.exit(piece.sector(), piece.sectors());
-                conf.toRaid10d(this::handleReadError);
+                conf.toRaid10d(this::handleReadError, piece);
             }
         });
         r.remap(clone, copies[slot].sector());

@@ -25,14 +25,9 @@ final class Raid10Sync {
     private static final int WINDOW = 128;
 
     private final Raid10 conf;
-    /** Member sectors between far copies (geo->stride). */
-    private final long stride;
 
     Raid10Sync(Raid10 conf) {
         this.conf = conf;
-        long chunks = conf.devSectors / conf.chunkSectors / conf.far * conf.disks / conf.near;
-        long used = (chunks * conf.near * conf.far + conf.disks - 1) / conf.disks;
-        this.stride = conf.offset ? conf.chunkSectors : used / conf.far * conf.chunkSectors;
     }
 
     long request(long sector, long maxSectors, SyncAction action, AtomicLong mismatches) throws InterruptedException {
@@ -76,8 +71,8 @@ final class Raid10Sync {
                 dev += conf.disks;
             }
         } else {
-            while (sector >= stride) {
-                sector -= stride;
+            while (sector >= conf.stride) {
+                sector -= conf.stride;
                 if (dev < conf.near) {
                     dev += conf.disks - conf.near;
                 } else {
@@ -106,7 +101,11 @@ final class Raid10Sync {
             try {
                 MemberSector[] copies = conf.layout.copies(virt);
                 int own = slotOf(copies, t.role(), sector);
-                byte[] data = own < 0 ? null : readCopy(copies, own, n);
+                if (own < 0) {
+                    throw new IllegalStateException("raid10_find_virt: " + t + " sector " + sector + " -> " + virt
+                            + ", which is not stored there");
+                }
+                byte[] data = readCopy(copies, own, n);
                 if (data == null) {
                     conf.mddev.log(conf.prefix() + "unrecoverable I/O read error for block " + virt);
                     conf.mddev.error(t);

@@ -160,6 +160,59 @@ class Raid1Test {
     }
 
     @Test
+    void aMirrorFailingUnderConcurrentLoadWithLateCompletionsLosesNoData() throws Exception {
+        MemoryDisk[] m = disks(3);
+        FaultyDisk[] f = new FaultyDisk[3];
+        for (int i = 0; i < 3; i++) {
+            f[i] = new FaultyDisk(m[i]).delayCompletions(java.time.Duration.ofMillis(1));
+        }
+        try (Mddev md = array(f)) {
+            byte[] model = new byte[(int) MEMBER * 512];
+            int threads = 4;
+            int region = (int) MEMBER / threads;
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int base = t * region;
+                long seed = 100 + t;
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    for (int i = 0; i < 150; i++) {
+                        int len = 1 + rnd.nextInt(32);
+                        int at = base + rnd.nextInt(region - len);
+                        byte[] data = random(len, rnd.nextLong());
+                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
+                        synchronized (model) {
+                            System.arraycopy(data, 0, model, at * 512, data.length);
+                        }
+                        byte[] want;
+                        synchronized (model) {
+                            want = Arrays.copyOfRange(model, at * 512, (at + len) * 512);
+                        }
+                        assertThat(SyncIo.read(md, at, len)).isEqualTo(want);
+                    }
+                    return null;
+                }));
+            }
+            Thread.sleep(30);
+            f[0].failReads(0, Long.MAX_VALUE, BlkStatus.MEDIUM);  // reads fail and get corrected ...
+            f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR); // ... writes fail the member
+            for (Future<?> fu : fs) {
+                fu.get();
+            }
+            pool.shutdown();
+            assertThat(md.rdevs().get(1).faulty()).isTrue();
+            assertThat(md.rdevs().get(0).faulty()).isFalse();
+            assertThat(md.personality().status()).isEqualTo("[3/2] [U_U]");
+            f[0].clearFaults();
+            assertThat(SyncIo.read(md, 0, (int) MEMBER)).isEqualTo(model);
+            assertThat(m[0].bytes(OFFSET, (int) MEMBER)).isEqualTo(model);
+            assertThat(m[2].bytes(OFFSET, (int) MEMBER)).isEqualTo(model);
+            assertThat(pass(md.personality(), SyncAction.CHECK)).isZero();
+        }
+    }
+
+    @Test
     void sequentialReadsStayOnOneMirrorAndFuaReachesEveryCopy() throws MdException {
         MemoryDisk[] m = disks(2);
         FaultyDisk a = new FaultyDisk(m[0]);
@@ -205,6 +258,8 @@ class Raid1Test {
         MemoryDisk[] m = disks(2);
         FaultyDisk b = new FaultyDisk(m[1]);
         try (Mddev md = array(m[0], b)) {
+            assertThat(log).containsExactly("md/raid1:md0: active with 2 out of 2 mirrors");
+            log.clear();
             b.failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR);
             byte[] data = random(16, 3);
             assertThat(SyncIo.write(md, 8, data)).isEqualTo(BlkStatus.OK);
@@ -314,6 +369,53 @@ class Raid1Test {
     }
 
     @Test
+    void aReplacementIsBuiltWhileTheOldMemberServesAndThenTakesItsRole() throws Exception {
+        MemoryDisk[] m = disks(2);
+        MemoryDisk newDisk = new MemoryDisk("m2", OFFSET + MEMBER);
+        try (Mddev md = array(m)) {
+            byte[] data = random((int) MEMBER, 14);
+            assertThat(SyncIo.write(md, 0, data)).isEqualTo(BlkStatus.OK);
+            Rdev old = md.rdevs().get(1);
+            old.set(Rdev.Flag.WANT_REPLACEMENT);
+            Rdev repl = rdev(newDisk, 2, MEMBER, -1);
+            md.addRdev(repl);
+            assertThat(md.personality().hotAdd(repl)).isTrue();
+            assertThat(repl.has(Rdev.Flag.REPLACEMENT)).isTrue();
+            assertThat(md.replacement(1)).isSameAs(repl);
+            assertThat(md.personality().status()).as("the old member still serves").isEqualTo("[2/2] [UU]");
+            byte[] more = random(64, 15);
+            assertThat(SyncIo.write(md, 100, more)).isEqualTo(BlkStatus.OK); // reaches the replacement too
+            System.arraycopy(more, 0, data, 100 * 512, more.length);
+            assertThat(newDisk.bytes(OFFSET + 100, 64)).isEqualTo(more);
+            pass(md.personality(), SyncAction.RECOVER);
+            assertThat(md.personality().spareActive()).as("no role was degraded").isZero();
+            assertThat(old.faulty()).isTrue();
+            assertThat(repl.inSync()).isTrue();
+            assertThat(repl.has(Rdev.Flag.REPLACEMENT)).isFalse();
+            assertThat(md.rdev(1)).isSameAs(repl);
+            assertThat(newDisk.bytes(OFFSET, (int) MEMBER)).isEqualTo(data);
+            assertThat(md.personality().status()).isEqualTo("[2/2] [UU]");
+        }
+    }
+
+    @Test
+    void aWriteMostlyMirrorIsReadOnlyWhenNoOtherCan() throws MdException {
+        MemoryDisk[] m = disks(2);
+        FaultyDisk a = new FaultyDisk(m[0]);
+        FaultyDisk b = new FaultyDisk(m[1]);
+        try (Mddev md = array(a, b)) {
+            md.rdevs().get(0).set(Rdev.Flag.WRITE_MOSTLY);
+            for (int i = 0; i < 10; i++) {
+                SyncIo.read(md, i * 64L, 8);
+            }
+            assertThat(a.submits(Op.READ)).isZero();
+            b.failReads(0, Long.MAX_VALUE, BlkStatus.IOERR);
+            SyncIo.read(md, 0, 8); // retried from the write-mostly mirror
+            assertThat(a.submits(Op.READ)).isEqualTo(1);
+        }
+    }
+
+    @Test
     void readsOfARecoveringMemberOnlyBelowItsRecoveryOffset() throws Exception {
         MemoryDisk[] m = disks(2);
         FaultyDisk b = new FaultyDisk(m[1]);
@@ -326,6 +428,25 @@ class Raid1Test {
                 SyncIo.read(md, 100 + i * 50, 8); // above 64: only mirror 0 holds them
             }
             assertThat(b.submits(Op.READ)).isZero();
+        }
+    }
+
+    @Test
+    void quiesceHoldsNewIoWithoutBlockingItsSubmitterAndReleasesIt() throws Exception {
+        MemoryDisk[] m = disks(2);
+        FaultyDisk a = new FaultyDisk(m[0]);
+        try (Mddev md = array(a, m[1])) {
+            md.personality().quiesce(true);
+            java.util.concurrent.CompletableFuture<BlkStatus> done = new java.util.concurrent.CompletableFuture<>();
+            byte[] data = random(8, 13);
+            new jdm.block.Bio(Op.WRITE, 0, md, 40, 8, java.nio.ByteBuffer.wrap(data), b -> done.complete(b.status()))
+                    .submit(); // returns at once: the write is held, not blocked on
+            Thread.sleep(50);
+            assertThat(done).isNotDone();
+            assertThat(a.submits(Op.WRITE)).isZero();
+            md.personality().quiesce(false);
+            assertThat(done.get(5, TimeUnit.SECONDS)).isEqualTo(BlkStatus.OK);
+            assertThat(m[0].bytes(OFFSET + 40, 8)).isEqualTo(data);
         }
     }
 

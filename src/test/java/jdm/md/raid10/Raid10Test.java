@@ -95,9 +95,9 @@ class Raid10Test {
         /** Member images holding the array image where the reference puts it, zero elsewhere. */
         byte[][] members(byte[] image) {
             byte[][] m = new byte[disks][(int) memberSectors * 512];
-            for (long s = 0; s < arraySectors(); s++) {
+            for (long s = 0; s < arraySectors(); s += chunk) { // a chunk's copies are contiguous
                 for (long[] c : copies(s)) {
-                    System.arraycopy(image, (int) s * 512, m[(int) c[0]], (int) c[1] * 512, 512);
+                    System.arraycopy(image, (int) s * 512, m[(int) c[0]], (int) c[1] * 512, chunk * 512);
                 }
             }
             return m;
@@ -253,10 +253,82 @@ class Raid10Test {
     }
 
     @Test
+    void membersFailingUnderConcurrentLoadWithLateCompletionsAndARebuildLoseNoData() throws Exception {
+        MemoryDisk[] m = disks(4, MEMBER);
+        FaultyDisk[] f = new FaultyDisk[4];
+        for (int i = 0; i < 4; i++) {
+            f[i] = new FaultyDisk(m[i]).delayCompletions(java.time.Duration.ofMillis(1));
+        }
+        MemoryDisk spareDisk = new MemoryDisk("m4", OFFSET + MEMBER);
+        try (Mddev md = array("n2", 32, MEMBER, f)) {
+            Personality p = md.personality();
+            int size = (int) md.sizeSectors();
+            byte[] model = new byte[size * 512];
+            int threads = 4;
+            int region = size / threads;
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            ExecutorService pool = Executors.newFixedThreadPool(threads);
+            List<Future<?>> fs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int base = t * region;
+                long seed = 200 + t;
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(seed);
+                    for (int i = 0; i < 100 || !stop.get(); i++) {
+                        int len = 1 + rnd.nextInt(80);
+                        int at = base + rnd.nextInt(region - len);
+                        byte[] data = random(len, rnd.nextLong());
+                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
+                        synchronized (model) {
+                            System.arraycopy(data, 0, model, at * 512, data.length);
+                        }
+                        byte[] want;
+                        synchronized (model) {
+                            want = Arrays.copyOfRange(model, at * 512, (at + len) * 512);
+                        }
+                        assertThat(SyncIo.read(md, at, len)).isEqualTo(want);
+                    }
+                    return null;
+                }));
+            }
+            Thread.sleep(30);
+            f[3].failReads(0, Long.MAX_VALUE, BlkStatus.MEDIUM);  // corrected from m2
+            f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR); // failed; m0 carries its copy set
+            while (!md.rdevs().get(1).faulty()) {
+                Thread.sleep(5);
+            }
+            Rdev failed = md.rdevs().get(1);
+            assertThat(p.hotRemove(failed)).isTrue();
+            md.removeRdev(failed);
+            Rdev spare = rdev(spareDisk, 4, MEMBER, -1);
+            md.addRdev(spare);
+            assertThat(p.hotAdd(spare)).isTrue();
+            pass(p, SyncAction.RECOVER); // while the writers go on
+            stop.set(true);
+            for (Future<?> fu : fs) {
+                fu.get();
+            }
+            pool.shutdown();
+            assertThat(p.spareActive()).isEqualTo(1);
+            assertThat(p.status()).isEqualTo("16K chunks 2 near-copies [4/4] [UUUU]");
+            Rdev m3 = md.rdevs().stream().filter(r -> r.name().equals("m3")).findFirst().orElseThrow();
+            assertThat(m3.correctedErrors()).as("m3's read errors corrected from m2").isPositive();
+            assertThat(m3.faulty()).isFalse();
+            f[3].clearFaults();
+            assertThat(SyncIo.read(md, 0, size)).isEqualTo(model);
+            assertMembers(new MemoryDisk[] {m[0], spareDisk, m[2], m[3]},
+                    Reference.of(4, "n2", 32, MEMBER).members(model));
+            assertThat(pass(p, SyncAction.CHECK)).isZero();
+        }
+    }
+
+    @Test
     void aReadErrorIsRetriedFromTheFarCopyAndRewritten() throws MdException {
         MemoryDisk[] m = disks(4, MEMBER);
         FaultyDisk a = new FaultyDisk(m[0]);
         try (Mddev md = array("f2", CHUNK, MEMBER, a, m[1], m[2], m[3])) {
+            assertThat(log).containsExactly("md/raid10:md0: active with 4 out of 4 devices");
+            log.clear();
             byte[] data = random(16, 2);
             assertThat(SyncIo.write(md, 0, data)).isEqualTo(BlkStatus.OK);
             a.failReads(OFFSET + 4, 2, BlkStatus.MEDIUM);
@@ -277,6 +349,7 @@ class Raid10Test {
         }
         try (Mddev md = array("n2", CHUNK, MEMBER, f)) {
             Personality p = md.personality();
+            log.clear();
             assertThat(p.status()).isEqualTo("64K chunks 2 near-copies [4/4] [UUUU]");
             f[1].failWrites(0, Long.MAX_VALUE, BlkStatus.IOERR);
             byte[] data = random((int) md.sizeSectors(), 3);
@@ -313,7 +386,7 @@ class Raid10Test {
     }
 
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"n2", "f2", "o2"})
+    @ValueSource(strings = {"n2", "f2", "o2", "n3", "f3", "o3"})
     void recoveryOntoASpareUnderWritesRebuildsItsCopies(String layout) throws Exception {
         MemoryDisk[] m = disks(4, MEMBER);
         MemoryDisk spareDisk = new MemoryDisk("m4", OFFSET + MEMBER);
@@ -330,7 +403,7 @@ class Raid10Test {
             md.addRdev(spare);
             assertThat(p.hotAdd(spare)).isTrue();
             assertThat(spare.role()).isEqualTo(2);
-            assertThat(p.status()).isEqualTo("16K chunks 2 " + switch (layout.charAt(0)) {
+            assertThat(p.status()).isEqualTo("16K chunks " + layout.charAt(1) + " " + switch (layout.charAt(0)) {
                 case 'n' -> "near";
                 case 'f' -> "far";
                 default -> "offset";
