@@ -7,7 +7,8 @@ package jdm.md.raid456;
  * raid6 recovery math.
  */
 final class Parities {
-    private static final ParityKernel BEST = choose();
+    private static final java.util.concurrent.CountDownLatch READY = new java.util.concurrent.CountDownLatch(1);
+    private static volatile ParityKernel current;
     private static final byte[][] MUL = new byte[256][256];
     private static final int[] EXP = new int[256];
     private static final int[] INV = new int[256];
@@ -36,22 +37,72 @@ final class Parities {
     private Parities() {
     }
 
+    /**
+     * The int64 code at once; the Vector API code replaces it once a background thread has warmed it up (so no
+     * array start waits for the JIT, and no stripe runs interpreted vector code, which is far slower than scalar).
+     */
     private static ParityKernel choose() {
-        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-                && !Boolean.getBoolean("jdm.md.noVector")) {
-            try {
-                return (ParityKernel) Class.forName("jdm.md.raid456.VectorParity").getDeclaredConstructor()
-                        .newInstance();
-            } catch (ReflectiveOperationException | LinkageError e) {
-                // fall through to the scalar code
-            }
+        SwarParity swar = new SwarParity();
+        if (!ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                || Boolean.getBoolean("jdm.md.noVector")) {
+            READY.countDown();
+            return swar;
         }
-        return new SwarParity();
+        Thread.ofPlatform().daemon().name("raid6-select-algo").start(() -> {
+            try {
+                ParityKernel k = (ParityKernel) Class.forName("jdm.md.raid456.VectorParity")
+                        .getDeclaredConstructor().newInstance();
+                warmUp(k);
+                synchronized (Parities.class) {
+                    current = k;
+                }
+            } catch (ReflectiveOperationException | LinkageError e) {
+                // keep the scalar code
+            } finally {
+                READY.countDown();
+            }
+        });
+        return swar;
     }
 
-    /** The parity code this JVM runs. */
+    /** Waits until the fastest parity code is in use (tests and the benchmark). */
+    static ParityKernel awaitFastest() throws InterruptedException {
+        best();
+        READY.await();
+        return current;
+    }
+
+    /**
+     * Runs the loops on small blocks until the JIT has compiled them: interpreted, Vector API code is orders of
+     * magnitude slower than the scalar loop, and a first large stripe would run that way for seconds.
+     */
+    private static void warmUp(ParityKernel k) {
+        int len = 256;
+        byte[][] data = new byte[4][len];
+        int[] offs = new int[4];
+        byte[] p = new byte[len];
+        byte[] q = new byte[len];
+        data[1][3] = 1;
+        for (int i = 0; i < 20_000; i++) {
+            k.gen(data, offs, len, p, 0, q, 0);
+            k.gen(data, offs, len, p, 0, null, 0);
+            k.xorSyndrome(data, offs, len, p, 0, q, 0);
+            k.xor(p, 0, q, 0, len);
+        }
+    }
+
+    /** The parity code to use now. */
     static ParityKernel best() {
-        return BEST;
+        ParityKernel k = current;
+        if (k == null) {
+            synchronized (Parities.class) {
+                if (current == null) {
+                    current = choose();
+                }
+                k = current;
+            }
+        }
+        return k;
     }
 
     private static int slowMul(int a, int b) {

@@ -31,7 +31,6 @@ public final class Raid456 implements Personality {
     private final StripedParityLayout layout;
     private final int maxDegraded;
     private final long devSectors;
-    private final ParityKernel parity = Parities.best();
     private final StripeQueue stripes = new StripeQueue();
     private final Object gate = new Object();
     private int active;                       // bios and sync windows in flight (for quiesce)
@@ -43,6 +42,7 @@ public final class Raid456 implements Personality {
         this.layout = layout;
         this.maxDegraded = layout.level() == 6 ? 2 : 1;
         this.devSectors = devSectors;
+        Parities.best();   // starts choosing the parity code
     }
 
     /** raid5_run / setup_conf: checks the geometry and that enough members are in sync. */
@@ -103,7 +103,7 @@ public final class Raid456 implements Personality {
     }
 
     ParityKernel parity() {
-        return parity;
+        return Parities.best();
     }
 
     @Override
@@ -234,12 +234,8 @@ public final class Raid456 implements Personality {
     public synchronized boolean error(Rdev rdev) {
         String md = "md/raid:" + mddev.name() + ": ";
         int role = rdev.role();
-        if (role < 0 || role >= layout.disks() || mddev.rdev(role) != rdev) {
-            rdev.set(Rdev.Flag.FAULTY);
-            rdev.clear(Rdev.Flag.IN_SYNC);
-            return true;
-        }
-        int after = degraded() + (rdev.inSync() ? 1 : 0);
+        boolean active = role >= 0 && role < layout.disks() && mddev.rdev(role) == rdev;
+        int after = degraded() + (active && rdev.inSync() ? 1 : 0);
         if (after > maxDegraded) {
             mddev.log(md + "Cannot continue operation (" + after + "/" + layout.disks() + " failed).");
             return false;
@@ -325,7 +321,8 @@ public final class Raid456 implements Personality {
 
     /**
      * raid5 sync_request: one window, at most to the end of the stripe (chunk row), done on the stripe's queue so
-     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt.
+     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt, when
+     * it rebuilt the whole window (else recovery stays short of the end and the spare does not become active).
      */
     @Override
     public long syncRequest(long sector, long maxSectors, SyncAction action, AtomicLong mismatches)
@@ -355,7 +352,8 @@ public final class Raid456 implements Personality {
             stripes.runAndWait(stripe, () -> status[0] = guarded(() -> new StripeHead(this, stripe, c0, c1)
                     .sync(action, mismatches, rebuilt)));
             for (Rdev r : rebuilt) {
-                if (!r.faulty() && r.recoveryOffset() >= sector && r.recoveryOffset() < end) {
+                if (status[0] == BlkStatus.OK && !r.faulty() && r.recoveryOffset() >= sector
+                        && r.recoveryOffset() < end) {
                     r.setRecoveryOffset(end);
                 }
             }

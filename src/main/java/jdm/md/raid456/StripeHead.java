@@ -210,7 +210,10 @@ final class StripeHead {
         return BlkStatus.OK;
     }
 
-    /** One window of the sync thread's action (raid5's sync_request + handle_parity_checks5/6). */
+    /**
+     * One window of the sync thread's action (raid5's sync_request + handle_parity_checks5/6). IOERR when a
+     * recovery could not rebuild a page (too many members lost): the caller then leaves the recovery offset.
+     */
     BlkStatus sync(SyncAction action, AtomicLong mismatches, List<Rdev> rebuilt) {
         for (int attempt = 0; ; attempt++) {
             boolean[][] want = new boolean[disks][cols];
@@ -227,6 +230,7 @@ final class StripeHead {
             }
         }
         boolean[][] out = new boolean[disks][cols];
+        boolean recoveryFailed = false;
         byte[] pp = new byte[PAGE];
         byte[] qq = q < 0 ? null : new byte[PAGE];
         for (int c = 0; c < cols; c++) {
@@ -239,7 +243,9 @@ final class StripeHead {
                 }
             }
             if (lost > conf.maxDegraded() || action == SyncAction.RESYNC && dataLost && lost > 0) {
-                continue;   // nothing to rebuild from
+                // nothing to rebuild from (handle_failed_sync): a recovery stops advancing here
+                recoveryFailed |= action == SyncAction.RECOVER;
+                continue;
             }
             switch (action) {
                 case RESYNC -> {
@@ -301,7 +307,7 @@ final class StripeHead {
             return BlkStatus.IOERR;
         }
         verifyCorrections();
-        return BlkStatus.OK;
+        return recoveryFailed ? BlkStatus.IOERR : BlkStatus.OK;
     }
 
     // ---- planning ----------------------------------------------------------------------------------------------
@@ -542,6 +548,30 @@ final class StripeHead {
             return 0;
         }
         BlkStatus[] status = io(Op.READ, 0, runs, buf);
+        List<Run> retry = new ArrayList<>();
+        for (int i = 0; i < runs.size(); i++) {
+            Run r = runs.get(i);
+            if (status[i] != BlkStatus.OK && r.cols() > 1) {    // R5_ReadNoMerge: find the page that fails
+                for (int c = r.col(); c < r.col() + r.cols(); c++) {
+                    retry.add(new Run(r.member(), c, 1));
+                }
+            }
+        }
+        if (!retry.isEmpty()) {
+            BlkStatus[] again = io(Op.READ, 0, retry, buf);
+            List<Run> merged = new ArrayList<>();
+            List<BlkStatus> mergedStatus = new ArrayList<>();
+            for (int i = 0; i < runs.size(); i++) {
+                if (status[i] == BlkStatus.OK || runs.get(i).cols() == 1) {
+                    merged.add(runs.get(i));
+                    mergedStatus.add(status[i]);
+                }
+            }
+            merged.addAll(retry);
+            mergedStatus.addAll(Arrays.asList(again));
+            runs = merged;
+            status = mergedStatus.toArray(new BlkStatus[0]);
+        }
         int failures = 0;
         for (int i = 0; i < runs.size(); i++) {
             Run r = runs.get(i);

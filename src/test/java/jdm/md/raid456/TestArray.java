@@ -23,7 +23,7 @@ final class TestArray implements AutoCloseable {
     final MemoryDisk[] disks;
     final FaultyDisk[] faulty;
     final Mddev md;
-    final List<String> log = new CopyOnWriteArrayList<>();
+    final List<String> log;
     final long memberSectors;
 
     private TestArray(MemoryDisk[] disks, FaultyDisk[] faulty, Mddev md, long memberSectors, List<String> log) {
@@ -31,15 +31,11 @@ final class TestArray implements AutoCloseable {
         this.faulty = faulty;
         this.md = md;
         this.memberSectors = memberSectors;
-        this.log.addAll(log);
+        this.log = log;
     }
 
-    static TestArray create(int level, int layout, int chunkSectors, int n, long memberSectors) throws MdException {
-        return create(level, layout, chunkSectors, n, memberSectors, -1);
-    }
-
-    /** With {@code missing} >= 0, that role has no member (a degraded start). */
-    static TestArray create(int level, int layout, int chunkSectors, int n, long memberSectors, int missing)
+    /** The roles in {@code missing} get no member (a degraded start). */
+    static TestArray create(int level, int layout, int chunkSectors, int n, long memberSectors, int... missing)
             throws MdException {
         MemoryDisk[] disks = new MemoryDisk[n];
         FaultyDisk[] faulty = new FaultyDisk[n];
@@ -47,7 +43,8 @@ final class TestArray implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             disks[i] = new MemoryDisk("m" + i, DATA_OFFSET + memberSectors);
             faulty[i] = new FaultyDisk(disks[i]);
-            if (i == missing) {
+            int role = i;
+            if (java.util.Arrays.stream(missing).anyMatch(m -> m == role)) {
                 continue;
             }
             Rdev r = new Rdev(HeldDevice.of(faulty[i], 7, i, () -> { }), "m" + i, DATA_OFFSET, memberSectors, i);
@@ -58,9 +55,7 @@ final class TestArray implements AutoCloseable {
         List<String> log = new CopyOnWriteArrayList<>();
         Mddev md = Mddev.run("md0", 0, new ArrayGeometry(level, layout, chunkSectors, n, memberSectors), rdevs,
                 BuiltinPersonalities.registry(), log::add);
-        TestArray a = new TestArray(disks, faulty, md, memberSectors, List.of());
-        a.log.addAll(log);
-        return a;
+        return new TestArray(disks, faulty, md, memberSectors, log);
     }
 
     /** A fresh spare member (role -1) over a new memory disk, added to the array but not yet to a role. */
