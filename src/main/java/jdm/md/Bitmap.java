@@ -13,6 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
+import jdm.md.sb.BitmapSuper;
+import jdm.md.sb.Superblock1;
+import jdm.md.sb.SuperblockException;
 
 /**
  * An array's internal write-intent bitmap (md-bitmap.c): one bit per bitmap chunk of the sync range, stored on
@@ -34,6 +37,11 @@ import jdm.block.Op;
 public final class Bitmap implements WriteIntent {
     /** Where the bitmap lives on each member: the md superblock's sector and bitmap_offset (signed) from it. */
     public record Placement(long superblockSector, int bitmapOffset, int sectorsReserved) {
+        /** Where a member's superblock says its internal bitmap is (super_offset + bitmap_offset). */
+        public static Placement of(Superblock1 sb) {
+            return new Placement(sb.superOffset(), sb.bitmapOffset(), 0);
+        }
+
         long startSector() {
             return superblockSector + bitmapOffset;
         }
@@ -63,7 +71,8 @@ public final class Bitmap implements WriteIntent {
     private final boolean[] pageDirty;
     private final long[] pageSetSeq;
     private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
-    private BitmapHeader header;
+    /** The header (bitmap_super_t) as it goes to disk with the next write of page 0. */
+    private final BitmapSuper sb;
     private long events;
     private long eventsCleared;
     private boolean needSync;
@@ -76,38 +85,38 @@ public final class Bitmap implements WriteIntent {
     private record Waiter(long seq, Runnable then) {
     }
 
-    private Bitmap(Mddev mddev, Placement placement, BitmapHeader header, byte[] bits, long mdEvents,
+    private Bitmap(Mddev mddev, Placement placement, BitmapSuper sb, byte[] bits, long mdEvents,
             long resyncOffset) throws MdException {
         this.mddev = mddev;
         this.placement = placement;
-        this.chunkSectors = header.chunkBytes() >> Bio.SECTOR_SHIFT;
-        if (chunkSectors < 1) {
-            throw MdException.invalid("bitmap chunksize too small");
-        }
+        this.sb = sb;
+        this.chunkSectors = Integer.toUnsignedLong(sb.chunksize()) >> Bio.SECTOR_SHIFT;
         this.chunkShift = Long.numberOfTrailingZeros(chunkSectors);
-        this.syncSectors = header.syncSectors();
-        long n = (syncSectors + chunkSectors - 1) >> chunkShift;
+        this.syncSectors = sb.syncSize();
+        long n = sb.bits();
         if (n > Integer.MAX_VALUE / 2) {
-            throw MdException.invalid("bitmap of " + n + " chunks is too large");
+            throw MdException.invalid(mddev.name() + ": bitmap of " + n + " chunks is too large");
         }
         this.chunks = (int) n;
         this.counters = new int[chunks];
-        this.storeBytes = BitmapHeader.SIZE + (chunks + 7) / 8;
+        this.storeBytes = BitmapSuper.BYTES + (chunks + 7) / 8;
         int pages = (storeBytes + PAGE_SIZE - 1) / PAGE_SIZE;
         this.image = new byte[pages * PAGE_SIZE];
         this.pageDirty = new boolean[pages];
         this.pageSetSeq = new long[pages];
         checkRoom();
         // md_bitmap_read_sb: a bitmap older than the array is stale, everything needs a resync.
-        boolean stale = (header.state() & BitmapHeader.STATE_STALE) != 0 || header.events() < mdEvents;
+        boolean stale = (sb.state() & BitmapSuper.STATE_STALE) != 0 || sb.events() < mdEvents;
         if (stale) {
-            mddev.log(mddev.name() + ": bitmap file is out of date (" + header.events() + " < " + mdEvents
+            mddev.log(mddev.name() + ": bitmap file is out of date (" + sb.events() + " < " + mdEvents
                     + ") -- forcing full recovery");
         }
-        this.events = Math.max(mdEvents, header.events());
-        this.eventsCleared = header.eventsCleared();
+        this.events = Math.max(mdEvents, sb.events());
+        this.eventsCleared = sb.eventsCleared();
         // md_bitmap_load: keep every bit NEEDED when degraded (a re-add may use it), else only from resync_offset.
         long start = mddev.personality().degraded() == 0 || eventsCleared == mdEvents ? resyncOffset : 0;
+        // the image starts as the disk has it (bits past the last chunk included, as a page read keeps them)
+        System.arraycopy(bits, 0, image, BitmapSuper.BYTES, Math.min(bits.length, image.length - BitmapSuper.BYTES));
         for (int c = 0; c < chunks; c++) {
             if (stale || (bits[c >> 3] & (1 << (c & 7))) != 0) {
                 setBit(c);
@@ -115,36 +124,36 @@ public final class Bitmap implements WriteIntent {
                 counters[c] = 2 | (needed ? NEEDED : 0);
             }
         }
-        this.header = header.withEvents(events, eventsCleared, 0);
-        header().encode(image);
+        sb.setState(sb.state() & ~BitmapSuper.STATE_STALE);
+        encodeHeader();
         java.util.Arrays.fill(pageDirty, true);
+    }
+
+    /** md_bitmap_update_sb's fields: the events as they are now, then the header bytes into page 0. */
+    private void encodeHeader() {
+        sb.setEvents(events).setEventsCleared(eventsCleared).setSyncSize(syncSectors);
+        sb.encode().get(0, image, 0, BitmapSuper.BYTES);
     }
 
     /** Writes the loaded state (header with the array's events, stale bits) and starts the daemon. */
     private Bitmap start() {
         writeDirtyAndWait();
-        int period = header().daemonSleepSeconds();
+        int period = daemonSleepSeconds();
         daemon = DAEMON.scheduleWithFixedDelay(this::daemonPassQuietly, period, period, TimeUnit.SECONDS);
         return this;
     }
 
     /**
-     * Writes a new internal bitmap to every member as mdadm --create --bitmap=internal lays it out (header with
-     * events 0, every bit of the first page set so the first start resyncs everything) and starts it.
+     * Writes a new internal bitmap to every member as mdadm --create --bitmap=internal lays it out (write_bitmap1:
+     * the header, every bit set, to the 4 KiB-rounded end) and starts it.
      *
-     * @param syncSectors the sync range the bits cover (md's resync_max_sectors)
+     * @param sb the header mdadm makes (MdadmCreate's plan, or {@link BitmapSuper#forCreate})
      * @param mdEvents the array's event count (the superblocks')
      * @param resyncOffset the array's resync_offset: 0 after creation without --assume-clean, else MaxSector
      */
-    public static Bitmap create(Mddev mddev, Placement placement, byte[] uuid, int chunkBytes, long syncSectors,
-            int daemonSleepSeconds, long mdEvents, long resyncOffset) throws MdException {
-        BitmapHeader h = new BitmapHeader(BitmapHeader.VERSION, uuid, 0, 0, syncSectors, 0, chunkBytes,
-                daemonSleepSeconds, 0, placement.sectorsReserved(), 0);
-        int chunks = (int) ((syncSectors + (chunkBytes >> 9) - 1) / (chunkBytes >> 9));
-        int bytes = BitmapHeader.SIZE + (chunks + 7) / 8;
-        byte[] area = new byte[(bytes + PAGE_SIZE - 1) / PAGE_SIZE * PAGE_SIZE];
-        java.util.Arrays.fill(area, (byte) 0xff); // write_bitmap1: every bit set, whole pages
-        h.encode(area);
+    public static Bitmap create(Mddev mddev, Placement placement, BitmapSuper sb, long mdEvents, long resyncOffset)
+            throws MdException {
+        byte[] area = sb.encodeArea().array();
         for (Rdev r : writeTargets(mddev)) {
             BlkStatus s = r.metadataBio(Op.WRITE, Bio.FUA, placement.startSector(), area.length >> 9,
                     ByteBuffer.wrap(area), null).submitAndWait();
@@ -152,8 +161,16 @@ public final class Bitmap implements WriteIntent {
                 throw new MdException(jdm.block.Errno.EIO, r.name() + ": writing the bitmap failed: " + s);
             }
         }
-        return new Bitmap(mddev, placement, h, java.util.Arrays.copyOfRange(area, BitmapHeader.SIZE, area.length),
+        return new Bitmap(mddev, placement, sb, java.util.Arrays.copyOfRange(area, BitmapSuper.BYTES, area.length),
                 mdEvents, resyncOffset).start();
+    }
+
+    /** {@link #create(Mddev, Placement, BitmapSuper, long, long)} with the header made of these fields. */
+    public static Bitmap create(Mddev mddev, Placement placement, byte[] uuid, int chunkBytes, long syncSectors,
+            int daemonSleepSeconds, long mdEvents, long resyncOffset) throws MdException {
+        BitmapSuper sb = new BitmapSuper().setUuid(uuid).setChunksize(chunkBytes).setSyncSize(syncSectors)
+                .setDaemonSleep(daemonSleepSeconds).setSectorsReserved(placement.sectorsReserved());
+        return create(mddev, placement, sb, mdEvents, resyncOffset);
     }
 
     /**
@@ -176,23 +193,37 @@ public final class Bitmap implements WriteIntent {
                 last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
                 continue;
             }
-            BitmapHeader h = BitmapHeader.decode(first);
-            if (!java.util.Arrays.equals(h.uuid(), uuid)) {
-                throw MdException.invalid("bitmap superblock UUID mismatch");
+            BitmapSuper h;
+            try {
+                h = BitmapSuper.decode(ByteBuffer.wrap(first), mddev.name());
+            } catch (SuperblockException e) {
+                throw MdException.invalid(e.getMessage());
             }
-            long chunkSectors = h.chunkBytes() >> 9;
-            long chunks = (h.syncSectors() + chunkSectors - 1) / chunkSectors;
-            int bytes = (int) (BitmapHeader.SIZE + (chunks + 7) / 8);
+            if (!java.util.Arrays.equals(h.uuid(), uuid)) {
+                throw MdException.invalid(mddev.name() + ": invalid bitmap file superblock: bitmap superblock UUID mismatch");
+            }
+            int bytes = (int) (BitmapSuper.BYTES + (h.bits() + 7) / 8);
             int sectors = (bytes + 511) >> 9;
             byte[] area = sectors <= PAGE_SIZE >> 9 ? first : read(r, placement.startSector(), sectors);
             if (area == null) {
                 last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
                 continue;
             }
-            return new Bitmap(mddev, placement, h, java.util.Arrays.copyOfRange(area, BitmapHeader.SIZE,
+            return new Bitmap(mddev, placement, h, java.util.Arrays.copyOfRange(area, BitmapSuper.BYTES,
                     area.length), mdEvents, resyncOffset).start();
         }
         throw last;
+    }
+
+    /**
+     * {@link #load(Mddev, Placement, byte[], long, long)} for an array assembled from superblocks: placement, uuid,
+     * events and resync_offset from {@code sb} (the freshest member's); null when it has no internal bitmap.
+     */
+    public static Bitmap load(Mddev mddev, Superblock1 sb) throws MdException {
+        if (!sb.hasFeature(Superblock1.FEATURE_BITMAP_OFFSET)) {
+            return null;
+        }
+        return load(mddev, Placement.of(sb), sb.uuid(), sb.events(), sb.resyncOffset());
     }
 
     private static byte[] read(Rdev r, long sector, int sectors) {
@@ -241,7 +272,7 @@ public final class Bitmap implements WriteIntent {
     }
 
     public int daemonSleepSeconds() {
-        return header.daemonSleepSeconds();
+        return sb.daemonSleep();
     }
 
     public synchronized long events() {
@@ -252,9 +283,9 @@ public final class Bitmap implements WriteIntent {
         return eventsCleared;
     }
 
-    /** The header as it is now (events as last given to {@link #updateSuper}). */
-    synchronized BitmapHeader header() {
-        return header;
+    /** A copy of the header as it is now (events as last given to {@link #updateSuper}). */
+    public synchronized BitmapSuper header() {
+        return BitmapSuper.read(sb.encode());
     }
 
     /**
@@ -277,6 +308,10 @@ public final class Bitmap implements WriteIntent {
 
     @Override
     public void startWrite(long sector, long sectors, Runnable then) {
+        if (chunks == 0) {
+            then.run();
+            return;
+        }
         long[] range = syncRange(mddev.geometry(), sector, sectors);
         long need;
         boolean startFlush = false;
@@ -321,6 +356,9 @@ public final class Bitmap implements WriteIntent {
 
     @Override
     public void endWrite(long sector, long sectors, boolean ok) {
+        if (chunks == 0) {
+            return;
+        }
         long[] range = syncRange(mddev.geometry(), sector, sectors);
         boolean degraded = mddev.personality().degraded() > 0;
         synchronized (this) {
@@ -351,19 +389,19 @@ public final class Bitmap implements WriteIntent {
     }
 
     private static int page(int chunk) {
-        return (BitmapHeader.SIZE + (chunk >> 3)) / PAGE_SIZE;
+        return (BitmapSuper.BYTES + (chunk >> 3)) / PAGE_SIZE;
     }
 
     private void setBit(int c) {
-        image[BitmapHeader.SIZE + (c >> 3)] |= (byte) (1 << (c & 7));
+        image[BitmapSuper.BYTES + (c >> 3)] |= (byte) (1 << (c & 7));
     }
 
     private void clearBit(int c) {
-        image[BitmapHeader.SIZE + (c >> 3)] &= (byte) ~(1 << (c & 7));
+        image[BitmapSuper.BYTES + (c >> 3)] &= (byte) ~(1 << (c & 7));
     }
 
     private boolean bit(int c) {
-        return (image[BitmapHeader.SIZE + (c >> 3)] & (1 << (c & 7))) != 0;
+        return (image[BitmapSuper.BYTES + (c >> 3)] & (1 << (c & 7))) != 0;
     }
 
     /**
@@ -493,8 +531,7 @@ public final class Bitmap implements WriteIntent {
             boolean headerFirst = needSync;
             if (needSync) {
                 needSync = false;
-                header = header.withEvents(events, eventsCleared, 0);
-                header.encode(image);
+                encodeHeader();
                 pageDirty[0] = true;
             }
             for (int c = 0; c < chunks; c++) {
@@ -532,8 +569,7 @@ public final class Bitmap implements WriteIntent {
             if (events < eventsCleared) {
                 eventsCleared = events;
             }
-            header = header.withEvents(events, eventsCleared, 0);
-            header.encode(image);
+            encodeHeader();
             pageDirty[0] = true;
         }
         writeDirtyAndWait();
@@ -545,6 +581,19 @@ public final class Bitmap implements WriteIntent {
      */
     public synchronized boolean canRecoverFromBitmap(long memberEvents) {
         return memberEvents >= eventsCleared;
+    }
+
+    /**
+     * What a recovery of a member re-added after leaving at {@code memberEvents} must cover: the dirty regions when
+     * the bitmap still knows everything written since (no bit cleared since it left), else null for a full
+     * recovery. Also null for raid10, whose recovery walks member sectors that the bitmap's array sectors do not
+     * map onto one by one.
+     */
+    public List<long[]> recoveryRegions(long memberEvents) {
+        if (mddev.geometry().level() == 10 || !canRecoverFromBitmap(memberEvents)) {
+            return null;
+        }
+        return dirtyRegions();
     }
 
     /**
@@ -579,6 +628,46 @@ public final class Bitmap implements WriteIntent {
             }
         }
         return n;
+    }
+
+    /** PAGE_COUNTER_RATIO: chunks per in-memory counter page (4 KiB of 16-bit counters). */
+    private static final int COUNTERS_PER_PAGE = PAGE_SIZE * 8 / 16;
+
+    /**
+     * md_bitmap_status, what /proc/mdstat shows after "bitmap: " and md_list's bitmap field: counter pages in use
+     * (those with a dirty chunk) of all, their KiB, the chunk, e.g. {@code "1/1 pages [4KB], 65536KB chunk"}.
+     */
+    public synchronized String statusText() {
+        int pages = (chunks + COUNTERS_PER_PAGE - 1) / COUNTERS_PER_PAGE;
+        int used = 0;
+        for (int p = 0; p < pages; p++) {
+            for (int c = p * COUNTERS_PER_PAGE; c < Math.min(chunks, (p + 1) * COUNTERS_PER_PAGE); c++) {
+                if (counters[c] != 0) {
+                    used++;
+                    break;
+                }
+            }
+        }
+        long chunkBytes = chunkSectors << Bio.SECTOR_SHIFT;
+        String chunk = chunkBytes >> 10 != 0 ? (chunkBytes >> 10) + "KB" : chunkBytes + "B";
+        return used + "/" + pages + " pages [" + used * (PAGE_SIZE >> 10) + "KB], " + chunk + " chunk";
+    }
+
+    /**
+     * The array's {@code bitmap/NAME} sysfs attributes as md shows them (without the newline): location "+8",
+     * chunksize in bytes, time_base (daemon_sleep seconds), metadata "internal", backlog and max_backlog_used
+     * (write-behind, 0), can_clear ("false" while a new events_cleared waits to be written); null for others.
+     */
+    public synchronized String sysfsAttr(String name) {
+        return switch (name) {
+            case "location" -> String.format("%+d", placement.bitmapOffset());
+            case "chunksize" -> Long.toString(chunkSectors << Bio.SECTOR_SHIFT);
+            case "time_base" -> Integer.toString(sb.daemonSleep());
+            case "metadata" -> "internal";
+            case "backlog", "max_backlog_used" -> "0";
+            case "can_clear" -> needSync ? "false" : "true";
+            default -> null;
+        };
     }
 
     /**

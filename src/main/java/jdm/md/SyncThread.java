@@ -88,8 +88,8 @@ public final class SyncThread {
 
     /**
      * Starts a pass over only {@code regions} ({sector, sectors} in sync sectors, ascending; null for the whole
-     * range): a recovery of a re-added member from the bitmap ({@link Bitmap#dirtyRegions()} when
-     * {@link Bitmap#canRecoverFromBitmap}) passes the bitmap's regions here.
+     * range) in windows of {@code windowSectors}: a recovery of a re-added member passes
+     * {@link Bitmap#recoveryRegions} here (null, a full recovery, when the bitmap cannot tell what changed).
      */
     public static SyncThread start(Mddev mddev, SyncAction action, long fromSector, Host host, List<long[]> regions,
             long windowSectors) {
@@ -154,9 +154,11 @@ public final class SyncThread {
         }
     }
 
-    /** Waits for the pass to end. */
+    /** Waits for the pass to end; returns at once when called from the pass itself (its Host's callbacks). */
     public void await() throws InterruptedException {
-        thread.join();
+        if (Thread.currentThread() != thread) {
+            thread.join();
+        }
     }
 
     private void run() {
@@ -178,10 +180,15 @@ public final class SyncThread {
         try {
             host.finished(action, end, completed);
         } finally {
-            // a recovery's regions are clean once the recovered members are active (after finished: spare_active)
+            // a recovery's regions are clean once the recovered members are active (after finished: spare_active);
+            // a whole-range recovery (resumed or not) leaves every chunk consistent
             if (completed && action == SyncAction.RECOVER && mddev.writeIntent() instanceof Bitmap b) {
-                for (long[] r : covered) {
-                    b.clearRegion(r[0], r[1]);
+                if (regions == null) {
+                    b.clearRegion(0, b.syncSectors());
+                } else {
+                    for (long[] r : covered) {
+                        b.clearRegion(r[0], r[1]);
+                    }
                 }
             }
             done = true;

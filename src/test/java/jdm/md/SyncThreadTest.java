@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class SyncThreadTest {
     /** Records what the sync thread tells its host; limits settable. */
-    static final class RecordingHost implements SyncThread.Host {
+    static class RecordingHost implements SyncThread.Host {
         volatile long min = 1000;
         volatile long max = 200000;
         final List<Long> checkpoints = new CopyOnWriteArrayList<>();
@@ -179,12 +179,14 @@ class SyncThreadTest {
             double idleSeconds = (System.nanoTime() - t0) / 1e9;
 
             AtomicBoolean stop = new AtomicBoolean();
+            java.util.concurrent.atomic.AtomicLong writes = new java.util.concurrent.atomic.AtomicLong();
             Thread writer = Thread.ofPlatform().start(() -> {
                 byte[] block = random(65536, 3);
                 long s = 0;
                 while (!stop.get()) {
                     assertThat(SyncIo.write(md, s, block)).isEqualTo(BlkStatus.OK);
                     s = (s + 128) % member;
+                    writes.incrementAndGet();
                     try {
                         Thread.sleep(1);
                     } catch (InterruptedException e) {
@@ -193,6 +195,10 @@ class SyncThreadTest {
                 }
             });
             try {
+                while (writes.get() < 10) {
+                    Thread.sleep(1);
+                }
+                TestMirror.of(md).delayMillis = 1; // windows at disk-like pace, so the writes land between them
                 RecordingHost busyHost = new RecordingHost();
                 busyHost.min = 2048; // 2 MiB/s: 4 s for 8 MiB while busy
                 t0 = System.nanoTime();

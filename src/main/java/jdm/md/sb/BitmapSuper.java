@@ -56,7 +56,7 @@ public final class BitmapSuper {
      * asked for ({@code requestedChunkBytes} 0) mdadm takes that minimum but at least 64 MiB.
      *
      * @throws IllegalArgumentException with mdadm's "Given bitmap chunk size not supported." when the requested
-     *     chunk is below the minimum or there is no room
+     *     chunk is below the minimum, there is no room, or the chunk would not fit bitmap_super_t's 32 bits
      */
     public static BitmapSuper forCreate(byte[] arrayUuid, long componentSectors, long syncSectors,
             long requestedChunkBytes) {
@@ -77,6 +77,9 @@ public final class BitmapSuper {
         long chunk;
         if (requestedChunkBytes == 0) {
             chunk = Math.max(minChunk, DEFAULT_CHUNK_BYTES);
+            if (chunk > Integer.MAX_VALUE) { // mdadm would truncate it to 32 bits
+                throw new IllegalArgumentException("Given bitmap chunk size not supported.");
+            }
         } else if (requestedChunkBytes < minChunk || Long.bitCount(requestedChunkBytes) != 1
                 || requestedChunkBytes > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("Given bitmap chunk size not supported.");
