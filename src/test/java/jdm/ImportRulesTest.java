@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The import rules of the layout (DESIGN.md): arrows only point down, block ← io/dm/md ← nbd ← control ←
- * cli/daemon; md.layout (the data layouts and parity, inside md) uses block only; block ← logwrites (the log format) ← dm targets and tools (replay-log); targets never use each
+ * cli/daemon; md.layout (the data layouts and parity, inside md) and md.sb (the on-disk formats) use block only; block ← logwrites (the log format) ← dm targets and tools (replay-log); targets never use each
  * other, nor nbd, control, cli or daemon; the dm core never names a target.
  * Read from bytecode with ArchUnit, so fully-qualified uses count as much as imports. Each rule is written over a
  * root package and also run on {@code importrules.fake}, a miniature with one deliberate violation of each, to
@@ -46,7 +46,7 @@ class ImportRulesTest {
                 .layer("logwrites").definedBy(root + ".logwrites..")
                 .layer("dm").definedBy(root + ".dm..")
                 .layer("md").definedBy(root + ".md..")
-                .layer("mdlayout").definedBy(root + ".md.layout..")
+                .layer("mdlayout").definedBy(root + ".md.layout..", root + ".md.sb..")
                 .layer("nbd").definedBy(root + ".nbd..")
                 .layer("control").definedBy(root + ".control..")
                 .layer("cli").definedBy(root + ".cli..")

@@ -40,10 +40,44 @@ public final class Examine {
                 || bitmap.magic() != BitmapSuper.MAGIC || !Arrays.equals(bitmap.uuid(), sb.uuid()))) {
             features &= ~Superblock1.FEATURE_BITMAP_OFFSET; // load_super1: "no_bitmap"
         }
-        boolean hasBitmap = (features & Superblock1.FEATURE_BITMAP_OFFSET) != 0;
-        boolean ppl = !hasBitmap && (features & (Superblock1.FEATURE_PPL | Superblock1.FEATURE_MULTIPLE_PPLS)) != 0;
+        BitmapSuper valid = (features & Superblock1.FEATURE_BITMAP_OFFSET) != 0 ? bitmap : null;
         StringBuilder o = new StringBuilder();
         o.append(device).append(":\n");
+        identity(o, sb, features, valid, homehost, zone);
+        sizes(o, sb, features, valid, deviceSectors);
+        o.append("          State : ").append(sb.resyncOffset() + 1 != 0 ? "active" : "clean").append('\n');
+        o.append("    Device UUID : ").append(Superblock1.formatUuid(sb.deviceUuid())).append("\n\n");
+        if (valid != null) {
+            o.append("Internal Bitmap : ").append(sb.bitmapOffset()).append(" sectors from superblock\n");
+        } else if ((features & (Superblock1.FEATURE_PPL | Superblock1.FEATURE_MULTIPLE_PPLS)) != 0) {
+            o.append("            PPL : ").append(sb.pplSize()).append(" sectors at offset ")
+                    .append(sb.pplOffset()).append(" sectors from superblock\n");
+        }
+        int deltaExtra = (features & Superblock1.FEATURE_RESHAPE_ACTIVE) != 0 ? reshape(o, sb) : 0;
+        if (sb.devflags() != 0) {
+            o.append("          Flags :");
+            o.append((sb.devflags() & Superblock1.DEVFLAG_WRITE_MOSTLY) != 0 ? " write-mostly" : "");
+            o.append((sb.devflags() & Superblock1.DEVFLAG_FAILFAST) != 0 ? " failfast" : "").append('\n');
+        }
+        o.append("    Update Time : ").append(ctime(sb.utime(), zone)).append('\n');
+        if (sb.bblogSize() != 0 && sb.bblogOffset() != 0) {
+            o.append("  Bad Block Log : ").append(sb.bblogSize() * 512 / 8).append(" entries available at offset ")
+                    .append(sb.bblogOffset()).append(" sectors");
+            o.append((features & Superblock1.FEATURE_BAD_BLOCKS) != 0 ? " - bad blocks present." : "").append('\n');
+        }
+        int csum = sb.computeCsum();
+        o.append(csum == sb.sbCsum() ? String.format("       Checksum : %x - correct%n", sb.sbCsum())
+                : String.format("       Checksum : %x - expected %x%n", sb.sbCsum(), csum));
+        o.append("         Events : ").append(Long.toUnsignedString(sb.events())).append("\n\n");
+        layoutAndChunk(o, sb, features);
+        o.append('\n');
+        roleAndState(o, sb, features, deltaExtra);
+        return o.toString();
+    }
+
+    /** Magic to Raid Devices: what identifies the array. */
+    private static void identity(StringBuilder o, Superblock1 sb, int features, BitmapSuper bitmap,
+            String homehost, ZoneId zone) {
         o.append(String.format("          Magic : %08x%n", sb.magic()));
         long superOffset = sb.superOffset();
         o.append("        Version : 1").append(Long.compareUnsigned(superOffset, 4) <= 0 ? ".1"
@@ -56,12 +90,17 @@ public final class Examine {
             o.append("  (local to host ").append(homehost).append(')');
         }
         o.append('\n');
-        if (hasBitmap && bitmap.nodes() > 0) {
+        if (bitmap != null && bitmap.nodes() > 0) {
             o.append(String.format("   Cluster Name : %-64s%n", bitmap.clusterName()));
         }
         o.append("  Creation Time : ").append(ctime(sb.ctime(), zone)).append('\n');
         o.append("     Raid Level : ").append(levelName(sb.level())).append('\n');
         o.append("   Raid Devices : ").append(sb.raidDisks()).append("\n\n");
+    }
+
+    /** Avail Dev Size to Unused Space: sizes and offsets. */
+    private static void sizes(StringBuilder o, Superblock1 sb, int features, BitmapSuper bitmap,
+            long deviceSectors) {
         o.append(String.format(" Avail Dev Size : %s sectors%s%n", Long.toUnsignedString(sb.dataSize()),
                 humanSize(sb.dataSize() << 9)));
         if (sb.level() != 0) { // mdadm compares the __u32 level with > 0: linear (-1) passes
@@ -78,57 +117,15 @@ public final class Examine {
             o.append("     New Offset : ").append(Long.toUnsignedString(sb.dataOffset() + sb.newOffset()))
                     .append(" sectors\n");
         }
-        o.append("   Super Offset : ").append(Long.toUnsignedString(superOffset)).append(" sectors\n");
+        o.append("   Super Offset : ").append(Long.toUnsignedString(sb.superOffset())).append(" sectors\n");
         if ((features & Superblock1.FEATURE_RECOVERY_OFFSET) != 0) {
             o.append("Recovery Offset : ").append(Long.toUnsignedString(sb.recoveryOffset())).append(" sectors\n");
         }
-        long[] unused = unusedSpace(sb, features, hasBitmap ? bitmap : null, deviceSectors);
+        long[] unused = unusedSpace(sb, features, bitmap, deviceSectors);
         if (unused[1] != 1 && (features & Superblock1.FEATURE_NEW_OFFSET) == 0) {
             o.append("   Unused Space : before=").append(Long.toUnsignedString(unused[0]))
                     .append(" sectors, after=").append(Long.toUnsignedString(unused[1])).append(" sectors\n");
         }
-        o.append("          State : ").append(sb.resyncOffset() + 1 != 0 ? "active" : "clean").append('\n');
-        o.append("    Device UUID : ").append(Superblock1.formatUuid(sb.deviceUuid())).append("\n\n");
-        if (hasBitmap) {
-            o.append("Internal Bitmap : ").append(sb.bitmapOffset()).append(" sectors from superblock\n");
-        } else if (ppl) {
-            o.append("            PPL : ").append(sb.pplSize()).append(" sectors at offset ")
-                    .append(sb.pplOffset()).append(" sectors from superblock\n");
-        }
-        int deltaExtra = 0;
-        if ((features & Superblock1.FEATURE_RESHAPE_ACTIVE) != 0) {
-            deltaExtra = reshape(o, sb);
-        }
-        if (sb.devflags() != 0) {
-            o.append("          Flags :");
-            if ((sb.devflags() & Superblock1.DEVFLAG_WRITE_MOSTLY) != 0) {
-                o.append(" write-mostly");
-            }
-            if ((sb.devflags() & Superblock1.DEVFLAG_FAILFAST) != 0) {
-                o.append(" failfast");
-            }
-            o.append('\n');
-        }
-        o.append("    Update Time : ").append(ctime(sb.utime(), zone)).append('\n');
-        if (sb.bblogSize() != 0 && sb.bblogOffset() != 0) {
-            o.append("  Bad Block Log : ").append(sb.bblogSize() * 512 / 8).append(" entries available at offset ")
-                    .append(sb.bblogOffset()).append(" sectors");
-            if ((features & Superblock1.FEATURE_BAD_BLOCKS) != 0) {
-                o.append(" - bad blocks present.");
-            }
-            o.append('\n');
-        }
-        int csum = sb.computeCsum();
-        if (csum == sb.sbCsum()) {
-            o.append(String.format("       Checksum : %x - correct%n", sb.sbCsum()));
-        } else {
-            o.append(String.format("       Checksum : %x - expected %x%n", sb.sbCsum(), csum));
-        }
-        o.append("         Events : ").append(Long.toUnsignedString(sb.events())).append("\n\n");
-        layoutAndChunk(o, sb, features);
-        o.append('\n');
-        roleAndState(o, sb, features, deltaExtra);
-        return o.toString();
     }
 
     private static void arraySize(StringBuilder o, Superblock1 sb) {

@@ -94,86 +94,20 @@ public final class MdadmCreate {
                     + (layout & 255) * ((layout >> 8) & 255) + " devices");
         }
         int chunkKib = chunkKib(level, r.chunkSectors());
-
-        // validate_geometry1 per device: the first present member's size picks the data offset for all
-        long dataOffset = -1;
-        long minKib = Long.MAX_VALUE;
-        int missing = 0;
-        int firstMissing = listed * 2;
-        int secondMissing = listed * 2;
-        int active = 0;
-        int working = 0;
-        for (int d = 0; d < listed; d++) {
-            long sectors = deviceSectors[d];
-            if (sectors == MISSING) {
-                if (firstMissing > d) {
-                    firstMissing = d;
-                }
-                if (secondMissing > d && d > firstMissing) {
-                    secondMissing = d;
-                }
-                missing++;
-                continue;
-            }
-            if (sectors < 0) {
-                throw new IllegalArgumentException("device " + d + " has a negative size: " + sectors);
-            }
-            working++;
-            if (d < raidDisks) {
-                active++;
-            }
-            if (dataOffset < 0) {
-                dataOffset = dataOffset(sectors, chunkKib * 2);
-            }
-            if (sectors < dataOffset) {
-                throw new IllegalArgumentException("device " + d + " is too small (" + sectors / 2
-                        + "K) for required metadata!");
-            }
-            long freeKib = (sectors - dataOffset) / 2;
-            if (chunkKib != 0) {
-                freeKib &= ~(long) (chunkKib - 1);
-            }
-            if (freeKib == 0) {
-                throw new IllegalArgumentException("no free space left on device " + d);
-            }
-            minKib = Math.min(minKib, freeKib);
-        }
-        if (missing == listed) {
-            throw new IllegalArgumentException("Subdevs can't be all missing");
-        }
-        long sizeKib = 0;
+        Scan scan = Scan.of(deviceSectors, raidDisks, chunkKib);
+        long sizeKib = 0; // raid0 and linear leave the size to the kernel
         if (level > 0 || level == Superblock1.LEVEL_MULTIPATH || level == Superblock1.LEVEL_FAULTY) {
-            sizeKib = minKib;
-            if (level == 1) {
-                sizeKib &= ~63L; // "if this is ever reshaped to RAID5, we will need a chunksize"
-            }
+            // raid1 rounds to 64 KiB: "if this is ever reshaped to RAID5, we will need a chunksize"
+            sizeKib = level == 1 ? scan.minKib() & ~63L : scan.minKib();
         }
-
-        // raid4/5 without --assume-clean: the last active slot starts as a spare and is recovered (faster than a
-        // re-parity); raid6 created with exactly one missing member does likewise with one more slot
-        int insertPoint = listed * 2;
-        if (!r.assumeClean() && firstMissing >= raidDisks && (level == 4 || level == 5)) {
-            insertPoint = raidDisks - 1;
-            active--;
-            missing++;
-        }
-        if (!r.assumeClean() && firstMissing < raidDisks && secondMissing >= raidDisks && level == 6) {
-            insertPoint = raidDisks - 1;
-            if (insertPoint == firstMissing) {
-                insertPoint--;
-            }
-            active--;
-            missing++;
-        }
-        if (level <= 0 && firstMissing < listed * 2) {
+        int insertPoint = insertPoint(r, scan, listed);
+        if (level <= 0 && scan.firstMissing() < listed * 2) {
             throw new IllegalArgumentException("This level does not support missing devices");
         }
-        boolean clean = ((level == 4 || level == 5) && (insertPoint < raidDisks || firstMissing < raidDisks))
-                || (level == 6 && (insertPoint < raidDisks || secondMissing < raidDisks)) || level <= 0
+        boolean clean = ((level == 4 || level == 5) && (insertPoint < raidDisks || scan.firstMissing() < raidDisks))
+                || (level == 6 && (insertPoint < raidDisks || scan.secondMissing() < raidDisks)) || level <= 0
                 || r.assumeClean();
-
-        // init_super1
-        int spares = working - active;
+        int spares = scan.working() - (scan.active() - (insertPoint < listed ? 1 : 0));
         if (raidDisks + spares > MAX_DEVS) {
             throw new IllegalArgumentException("too many devices requested: " + raidDisks + "+" + spares + " > "
                     + MAX_DEVS);
@@ -187,13 +121,12 @@ public final class MdadmCreate {
         proto.setFeatureMap(0).setUuid(uuid).setName(setName(r.homehost(), r.name()));
         long time = Superblock1.time(nowSeconds, 0);
         proto.setCtime(time).setUtime(time).setLevel(level).setLayout(layout).setSize(sizeKib * 2);
-        proto.setChunkSize(chunkKib * 2).setRaidDisks(raidDisks).setDataOffset(dataOffset);
+        proto.setChunkSize(chunkKib * 2).setRaidDisks(raidDisks).setDataOffset(scan.dataOffset());
         proto.setResyncOffset(clean ? Superblock1.MAX_SECTOR : 0);
-        int sbBytes = (Superblock1.HEADER_BYTES + 2 * (raidDisks + spares) + 511) & ~511;
+        int sbBytes = (Superblock1.HEADER_BYTES + 2 * (raidDisks + spares) + 511) & ~511; // init_super1's max_dev
         proto.setMaxDev((sbBytes - Superblock1.HEADER_BYTES) / 2);
-
         BitmapSuper bitmap = null;
-        if (r.internalBitmap()) {
+        if (r.internalBitmap()) { // add_internal_bitmap1; raid10's bitmap covers the array, the others a member
             long syncSectors = level == 10
                     ? sizeKib * raidDisks / (((layout >> 8) & 255) * (layout & 255)) * 2
                     : sizeKib * 2;
@@ -201,32 +134,108 @@ public final class MdadmCreate {
             proto.setBitmapOffset((int) Superblock1.SUPER_OFFSET_V12);
             proto.setFeatureMap(proto.featureMap() | Superblock1.FEATURE_BITMAP_OFFSET);
         }
+        boolean raid0NeedsLayout = level == 0 && layout != 0 && raid0SizesDiffer(deviceSectors, chunkKib * 2);
+        List<Superblock1> out = writeInit(proto, number(proto, deviceSectors, insertPoint, raidDisks), deviceSectors,
+                bitmap, raid0NeedsLayout, random);
+        return new Plan(layout, chunkKib * 2, scan.dataOffset(), sizeKib * 2, clean, bitmap, out);
+    }
 
-        // pass 1 of Create.c: device numbers and roles, the insert point's device moved to the end
+    /** What Create.c learns from validate_geometry1 over the listed devices. */
+    private record Scan(long dataOffset, long minKib, int firstMissing, int secondMissing, int active,
+            int working) {
+        /** The first present member's size picks the data offset for all; sizes in KiB rounded to the chunk. */
+        static Scan of(long[] deviceSectors, int raidDisks, int chunkKib) {
+            int listed = deviceSectors.length;
+            long dataOffset = -1;
+            long minKib = Long.MAX_VALUE;
+            int firstMissing = listed * 2;
+            int secondMissing = listed * 2;
+            int active = 0;
+            int working = 0;
+            for (int d = 0; d < listed; d++) {
+                long sectors = deviceSectors[d];
+                if (sectors == MISSING) {
+                    secondMissing = firstMissing < d && secondMissing > d ? d : secondMissing;
+                    firstMissing = Math.min(firstMissing, d);
+                    continue;
+                }
+                if (sectors < 0) {
+                    throw new IllegalArgumentException("device " + d + " has a negative size: " + sectors);
+                }
+                working++;
+                active += d < raidDisks ? 1 : 0;
+                dataOffset = dataOffset < 0 ? MdadmCreate.dataOffset(sectors, chunkKib * 2) : dataOffset;
+                if (sectors < dataOffset) {
+                    throw new IllegalArgumentException("device " + d + " is too small (" + sectors / 2
+                            + "K) for required metadata!");
+                }
+                long freeKib = (sectors - dataOffset) / 2;
+                freeKib = chunkKib != 0 ? freeKib & ~(long) (chunkKib - 1) : freeKib;
+                if (freeKib == 0) {
+                    throw new IllegalArgumentException("no free space left on device " + d);
+                }
+                minKib = Math.min(minKib, freeKib);
+            }
+            if (working == 0) {
+                throw new IllegalArgumentException("Subdevs can't be all missing");
+            }
+            return new Scan(dataOffset, minKib, firstMissing, secondMissing, active, working);
+        }
+    }
+
+    /**
+     * Create.c's insert point: raid4/5 without --assume-clean start with the last active slot as a spare that is
+     * then recovered (faster than a re-parity); raid6 created with exactly one missing member does likewise with
+     * one more slot. That device is numbered after all the others. None: twice the device count.
+     */
+    private static int insertPoint(Request r, Scan scan, int listed) {
+        int raidDisks = r.raidDisks();
+        if (r.assumeClean()) {
+            return listed * 2;
+        }
+        if (scan.firstMissing() >= raidDisks && (r.level() == 4 || r.level() == 5)) {
+            return raidDisks - 1;
+        }
+        if (scan.firstMissing() < raidDisks && scan.secondMissing() >= raidDisks && r.level() == 6) {
+            return raidDisks - 1 == scan.firstMissing() ? raidDisks - 2 : raidDisks - 1;
+        }
+        return listed * 2;
+    }
+
+    /** Device numbers (-1 for a missing device) and the order add_to_super1 took the devices in. */
+    private record Numbering(int[] number, List<Integer> order) {
+    }
+
+    /** Pass 1 of Create.c: numbers and roles (into proto's dev_roles), the insert point's device moved last. */
+    private static Numbering number(Superblock1 proto, long[] deviceSectors, int insertPoint, int raidDisks) {
+        int listed = deviceSectors.length;
         int[] number = new int[listed];
         Arrays.fill(number, -1);
+        List<Integer> order = new ArrayList<>();
         int raidDiskNum = 0;
         int dnum = 0;
-        List<Integer> order = new ArrayList<>();
         for (int d = 0; d < listed; d++, dnum++) {
             if (dnum == insertPoint) {
                 raidDiskNum++;
-                continue; // this device is numbered after all the others
+                continue;
             }
             raidDiskNum = assign(proto, deviceSectors[d], d, dnum, raidDiskNum, raidDisks, number, order);
         }
         if (insertPoint < listed) {
             assign(proto, deviceSectors[insertPoint], insertPoint, dnum, raidDiskNum, raidDisks, number, order);
         }
+        return new Numbering(number, order);
+    }
 
-        // write_init_super1 per device, in the order they were added
-        boolean raid0NeedsLayout = level == 0 && layout != 0 && raid0SizesDiffer(deviceSectors, chunkKib * 2);
-        Superblock1[] out = new Superblock1[listed];
-        for (int d : order) {
+    /** write_init_super1: each present device's own superblock, in the order they were added. */
+    private static List<Superblock1> writeInit(Superblock1 proto, Numbering numbering, long[] deviceSectors,
+            BitmapSuper bitmap, boolean raid0NeedsLayout, RandomGenerator random) {
+        Superblock1[] out = new Superblock1[deviceSectors.length];
+        for (int d : numbering.order()) {
             Superblock1 sb = proto.copy();
             byte[] deviceUuid = new byte[16];
             random.nextBytes(deviceUuid);
-            sb.setDevNumber(number[d]).setDevflags(0).setDeviceUuid(deviceUuid).setEvents(0);
+            sb.setDevNumber(numbering.number()[d]).setDevflags(0).setDeviceUuid(deviceUuid).setEvents(0);
             layOut(sb, deviceSectors[d], bitmap);
             if (raid0NeedsLayout) {
                 sb.setFeatureMap(sb.featureMap() | Superblock1.FEATURE_RAID0_LAYOUT);
@@ -234,8 +243,7 @@ public final class MdadmCreate {
             sb.encode(); // sb_csum
             out[d] = sb;
         }
-        return new Plan(layout, chunkKib * 2, dataOffset, sizeKib * 2, clean, bitmap,
-                Collections.unmodifiableList(Arrays.asList(out)));
+        return Collections.unmodifiableList(Arrays.asList(out));
     }
 
     /** add_to_super1 for one device: its number and its role in every superblock's dev_roles. */
@@ -324,6 +332,18 @@ public final class MdadmCreate {
             return 64 * 2;
         }
         return 4 * 2;
+    }
+
+    /**
+     * The request mdadm makes of one with no --bitmap option: the same, with an internal bitmap when
+     * {@link #addsBitmapByDefault} says so for the component size these devices give.
+     */
+    public static Request withDefaultBitmap(Request r, long[] deviceSectors) {
+        Request none = new Request(r.level(), r.layout(), r.chunkSectors(), r.raidDisks(), false, r.homehost(),
+                r.name(), r.uuid(), r.assumeClean());
+        long component = plan(none, deviceSectors, 0, 0, RANDOM).componentSectors();
+        return addsBitmapByDefault(r.level(), component) ? new Request(r.level(), r.layout(), r.chunkSectors(),
+                r.raidDisks(), true, r.homehost(), r.name(), r.uuid(), r.assumeClean()) : none;
     }
 
     /**

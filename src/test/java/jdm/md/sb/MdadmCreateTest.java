@@ -110,6 +110,25 @@ class MdadmCreateTest {
     }
 
     @Test
+    void aRaid6CreatedWithOneMissingMakesItsLastGoodSlotARecoveringSpare() {
+        Plan plan = MdadmCreate.plan(new Request(6, MdadmCreate.LAYOUT_DEFAULT, 0, 4, false, null, "x", null, false),
+                new long[] {MEMBER, MdadmCreate.MISSING, MEMBER, MEMBER}, 0, 0, new Random(1));
+        List<Superblock1> sbs = plan.superblocks();
+        assertThat(sbs.get(1)).isNull();
+        assertThat(sbs.get(3).devNumber()).isEqualTo(4);
+        Superblock1 first = sbs.get(0);
+        assertThat(new int[] {first.role(0), first.role(1), first.role(2), first.role(3), first.role(4)})
+                .containsExactly(0, Superblock1.ROLE_SPARE, 2, Superblock1.ROLE_SPARE, Superblock1.ROLE_SPARE);
+        assertThat(plan.clean()).isTrue();
+        assertThatThrownBy(() -> MdadmCreate.plan(new Request(1, MdadmCreate.LAYOUT_DEFAULT, 0, 2, false, null, "x",
+                null, false), new long[] {MdadmCreate.MISSING, MdadmCreate.MISSING}, 0, 0, new Random(1)))
+                .hasMessage("Subdevs can't be all missing");
+        assertThatThrownBy(() -> MdadmCreate.plan(new Request(0, MdadmCreate.LAYOUT_DEFAULT, 0, 2, false, null, "x",
+                null, false), new long[] {MEMBER, MdadmCreate.MISSING}, 0, 0, new Random(1)))
+                .hasMessage("This level does not support missing devices");
+    }
+
+    @Test
     void raid0OfUnequalMembersGetsTheRaid0LayoutFeature() {
         Request r = new Request(0, MdadmCreate.LAYOUT_DEFAULT, 128, 2, false, null, "x", null, true);
         Plan equal = MdadmCreate.plan(r, new long[] {MEMBER, MEMBER}, 0, 0, new Random(1));
@@ -147,7 +166,8 @@ class MdadmCreateTest {
                 .hasMessage("device 1 is too small (1000K) for required metadata!");
         assertThatThrownBy(() -> plan(7, 0, 2, false, new long[] {MEMBER, MEMBER})).hasMessage("unknown level 7");
         assertThatThrownBy(() -> MdadmCreate.plan(new Request(10, 0x301, 0, 2, false, null, "x", null, true),
-                new long[] {MEMBER, MEMBER}, 0, 0, new Random(1))).hasMessage("that layout requires at least 3 devices");
+                new long[] {MEMBER, MEMBER}, 0, 0, new Random(1)))
+                .hasMessage("that layout requires at least 3 devices");
         assertThatThrownBy(() -> MdadmCreate.plan(new Request(1, MdadmCreate.LAYOUT_DEFAULT, 0, 2, true, null, "x",
                 null, true), new long[] {MEMBER, MEMBER}, 0, 2048, new Random(1)))
                 .hasMessage("Given bitmap chunk size not supported.");
