@@ -31,7 +31,7 @@ class ExamineTest {
             names.add(l + "-ro-vda");
             names.add(l + "-rw-vda");
         }
-        for (String c : List.of("r1bm-ro", "r1bm", "r5sp-ro", "r5sp", "r6bm")) {
+        for (String c : List.of("r1bm-ro", "r1bm", "r5sp-ro", "r5sp", "r6bm", "grow")) {
             for (String d : List.of("vda", "vdb", "vdc", "vdd")) {
                 if (!(c.startsWith("r1bm") && (d.equals("vdc") || d.equals("vdd")))) {
                     names.add(c + "-" + d);

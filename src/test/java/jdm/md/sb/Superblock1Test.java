@@ -25,7 +25,7 @@ class Superblock1Test {
                 .flatMap(c -> Stream.of("vda", "vdb", "vdc", "vdd").map(d -> c + "-" + d));
         Stream<String> others = Stream.of("r1bm-ro-vda", "r1bm-ro-vdb", "r1bm-vda", "r1bm-vdb", "r5sp-ro-vda",
                 "r5sp-ro-vdb", "r5sp-ro-vdc", "r5sp-ro-vdd", "r5sp-vda", "r5sp-vdb", "r5sp-vdc", "r5sp-vdd",
-                "r6bm-vda", "r6bm-vdb", "r6bm-vdc", "r6bm-vdd");
+                "r6bm-vda", "r6bm-vdb", "r6bm-vdc", "r6bm-vdd", "grow-vda", "grow-vdb", "grow-vdc", "grow-vdd");
         return Stream.concat(layouts, others);
     }
 
@@ -115,6 +115,23 @@ class Superblock1Test {
         assertThat(sb.bitmapOffset()).isEqualTo(8);
         assertThat(sb.role(3)).as("vdd was removed: its slot is spare again").isEqualTo(Superblock1.ROLE_SPARE);
         assertThat(sb.events()).isEqualTo(5);
+    }
+
+    @Test
+    void aRaid5StoppedMidReshapeCarriesItsCheckpoint() throws Exception {
+        Superblock1 sb = Superblock1.decode(Resources.superblock("grow-vdd"));
+        assertThat(sb.featureMap()).isEqualTo(Superblock1.FEATURE_RESHAPE_ACTIVE | Superblock1.FEATURE_NEW_OFFSET);
+        assertThat(sb.raidDisks()).as("the new count").isEqualTo(4);
+        assertThat(sb.deltaDisks()).isEqualTo(1);
+        assertThat(sb.reshapePosition()).as("array sectors already reshaped").isEqualTo(4608);
+        assertThat(sb.newLevel()).isEqualTo(5);
+        assertThat(sb.newLayout()).isEqualTo(2);
+        assertThat(sb.newChunk()).isEqualTo(128);
+        assertThat(sb.newOffset()).as("mdadm 4.2 reshapes by moving the data 384 sectors down").isEqualTo(-384);
+        assertThat(sb.dataOffset()).isEqualTo(2048);
+        assertThat(sb.devNumber()).isEqualTo(3);
+        assertThat(sb.ownRole()).isEqualTo(3);
+        assertThat(sb.events()).isEqualTo(16);
     }
 
     @Test
