@@ -82,9 +82,14 @@ public final class MdCommand implements Callable<Integer> {
                     : "/sys/block/" + sysName(array) + "/md" + (name == null ? "" : "/" + name);
             try {
                 if (name == null) {
-                    List<String> names = new ArrayList<>(client.attrNames(array));
+                    client.readAttr(array, "array_state"); // the array must exist
+                    List<String> names = new ArrayList<>();
+                    try {
+                        names.addAll(client.attrNames(array));
+                    } catch (ControlException e) {
+                        // a daemon that does not list them: md's common ones
+                    }
                     if (names.isEmpty()) {
-                        client.readAttr(array, "array_state"); // the array must exist
                         names.addAll(DEFAULT_NAMES);
                     }
                     names.sort(null);

@@ -84,11 +84,11 @@ public final class MdadmCommand implements Callable<Integer> {
     }
 
     /** Examine.c: each file in turn; a file that cannot be read or holds no superblock makes the status 1. */
-    static int examine(List<String> files, Path cwd, PrintWriter out, PrintWriter err) {
+    static int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err) {
         int rv = 0;
         for (String f : files) {
             try {
-                out.print(MdExamine.examine(cwd.resolve(f), f));
+                out.print(MdExamine.examine(cwd.resolve(f), f, homehost, ZoneId.systemDefault()));
             } catch (IOException e) {
                 out.flush();
                 err.print(e.getMessage() + "\n");

@@ -56,7 +56,7 @@ final class MdadmRun {
     /** --examine FILE...: reads the members itself (needs no daemon). */
     interface MdExamineRunner {
         /** Prints mdadm --examine for each file; returns the exit status. */
-        int examine(List<String> files, Path cwd, PrintWriter out, PrintWriter err);
+        int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err);
     }
 
     int run(Parsed p) {
@@ -341,6 +341,9 @@ final class MdadmRun {
             try {
                 messages(ops.call("md_manage", req), fallback);
             } catch (ControlException e) {
+                if (e.errno() == Errno.ENODEV) {
+                    return failed(e, "mdadm: error opening " + md + ": " + Errno.strerror(Errno.ENOENT));
+                }
                 String why = Errno.strerror(e.errno());
                 return failed(e, switch (action) {
                     case "fail" -> "mdadm: set device faulty failed for " + d.name() + ":  " + why;
@@ -469,7 +472,7 @@ final class MdadmRun {
             for (Dev d : p.devs) {
                 files.add(d.name());
             }
-            return examine.examine(files, cwd, out, err);
+            return examine.examine(files, cwd, p.requireHomehost ? p.homehost : null, out, err);
         }
         List<Dev> devs = p.devs;
         if (devs.isEmpty()) {
@@ -494,6 +497,7 @@ final class MdadmRun {
                 case 'o' -> rv |= setState(d.name(), "readonly", "mdadm: failed to set readonly for " + d.name());
                 case 'w' -> rv |= setState(d.name(), "active", "mdadm: failed to set writable for " + d.name());
                 case MdadmParser.ACTION -> rv |= action(d.name(), p.action);
+                case 'W', MdadmParser.WAIT_OPT -> rv |= waitIdle(d.name());
                 default -> rv |= fail(1, "mdadm: that --misc action is not available in jdm (" + d.name() + ")");
             }
         }
@@ -529,6 +533,40 @@ final class MdadmRun {
                     + Errno.strerror(e.errno()));
         }
     }
+
+    /**
+     * Monitor.c Wait: until the array's sync action is idle (a frozen one counts as idle after three looks); 1
+     * when there was nothing to wait for, 0 after waiting, 2 for an array that is not there.
+     */
+    private int waitIdle(String md) throws IOException {
+        int rv = 1;
+        int frozenRemaining = 3;
+        Map<String, Object> req = new LinkedHashMap<>();
+        req.put("name", md);
+        req.put("attr", "sync_action");
+        while (true) {
+            String action;
+            try {
+                action = String.valueOf(ops.call("md_attr", req).get("value")).strip();
+            } catch (ControlException e) {
+                return rv == 1 ? failed(e, "mdadm: stat failed for " + md + ": " + Errno.strerror(Errno.ENOENT)) + 1
+                        : rv;
+            }
+            if (action.equals("idle") || (action.equals("frozen") && frozenRemaining-- == 0)) {
+                return rv;
+            }
+            rv = 0;
+            try {
+                Thread.sleep(WAIT_POLL_MS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 2;
+            }
+        }
+    }
+
+    /** How often --wait looks again (mdadm sleeps in select() on /proc/mdstat until it changes). */
+    static final long WAIT_POLL_MS = 100;
 
     private int detail(String md, Parsed p) throws IOException {
         Map<String, Object> reply;

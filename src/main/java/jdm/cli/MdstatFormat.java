@@ -46,10 +46,10 @@ final class MdstatFormat {
         List<?> members = a.get("members") instanceof List<?> l ? l : List.of();
         b.append(a.get("name")).append(" : ").append(active ? "active" : "inactive");
         if (active) {
-            Object ro = a.get("readonly");
-            if (Boolean.TRUE.equals(ro) || "readonly".equals(ro) || "read-only".equals(ro)) {
+            Object mode = a.get("read_mode") != null ? a.get("read_mode") : a.get("readonly");
+            if (Boolean.TRUE.equals(mode) || "readonly".equals(mode) || "read-only".equals(mode)) {
                 b.append(" (read-only)");
-            } else if ("auto".equals(ro) || "read-auto".equals(ro)) {
+            } else if ("auto".equals(mode) || "read-auto".equals(mode) || "auto-read-only".equals(mode)) {
                 b.append(" (auto-read-only)");
             }
             b.append(' ').append(a.get("level"));
@@ -68,8 +68,10 @@ final class MdstatFormat {
         }
         b.append(" super ").append(a.get("version") == null ? "1.2" : a.get("version"));
         if (active) {
-            if (a.get("status") != null) {
-                b.append(a.get("status"));
+            Object status = a.get("status");
+            if (status != null && !status.toString().isEmpty()) {
+                // every personality's status() starts with a blank (" level 5, 64k chunk, ..."): keep one there
+                b.append(status.toString().startsWith(" ") ? "" : " ").append(status);
             }
             b.append("\n      ");
             if (a.get("sync") instanceof Map<?, ?> sync) {
@@ -110,13 +112,14 @@ final class MdstatFormat {
         b.append(String.format(" %s =%3d.%d%% (%d/%d)", label(String.valueOf(sync.get("action"))), perMilli / 10,
                 perMilli % 10, resync / 2, max / 2));
         long speed = MdDetailFormat.longOf(sync.get("speed_kibs"), 0);
-        long rt;
-        if (sync.get("finish_seconds") != null) {
-            rt = MdDetailFormat.longOf(sync.get("finish_seconds"), 0);
+        b.append(" finish=");
+        if (sync.get("finish_seconds") == null && sync.get("finish_minutes") != null) {
+            b.append(sync.get("finish_minutes")).append("min"); // already "minutes.tenths"
         } else {
-            rt = (max - resync) / 2 / Math.max(1, speed);
+            long rt = sync.get("finish_seconds") != null ? MdDetailFormat.longOf(sync.get("finish_seconds"), 0)
+                    : (max - resync) / 2 / Math.max(1, speed); // status_resync's estimate from the speed
+            b.append(rt / 60).append('.').append((rt % 60) / 6).append("min");
         }
-        b.append(" finish=").append(rt / 60).append('.').append((rt % 60) / 6).append("min");
         b.append(" speed=").append(speed).append("K/sec");
         return b.toString();
     }

@@ -270,8 +270,23 @@ class MdDetailFormatTest {
                 .isEqualTo("[>....................]  resync =  0.0% (0/16384) finish=2.0min speed=0K/sec");
         assertThat(MdstatFormat.syncLine(sync("reshape", 32768, 32768, 100))).startsWith(
                 "[===================>.]  reshape = 96.9% (16384/16384)");
+        s.remove("finish_seconds");
+        s.put("finish_minutes", "1.2");
+        assertThat(MdstatFormat.syncLine(s)).endsWith(" finish=1.2min speed=0K/sec");
         s.put("status", "PENDING");
         assertThat(MdstatFormat.syncLine(s)).isEqualTo("\tresync=PENDING");
+    }
+
+    @Test
+    void readOnlyArrays() {
+        Map<String, Object> a = md("md0", "raid1", List.of(dev("a", 0, null)), 100, " [1/1] [U]", null, null);
+        a.put("readonly", true);
+        a.put("read_mode", "auto-read-only");
+        assertThat(mdstat(List.of("raid1"), a)).contains("md0 : active (auto-read-only) raid1 a[0]\n");
+        a.put("read_mode", "read-only");
+        assertThat(mdstat(List.of("raid1"), a)).contains("md0 : active (read-only) raid1 a[0]\n");
+        a.put("state", "inactive");
+        assertThat(mdstat(List.of("raid1"), a)).contains("md0 : inactive a[0]\n      100 blocks super 1.2\n       \n");
     }
 
     @Test
