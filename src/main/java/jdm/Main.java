@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
 
 /** The jdm command: "jdm serve", "jdm daemon", "jdm dmsetup ...", "jdm dmesg", "jdm mdadm ...", "jdm mdstat", "jdm md attr ...". */
 @Command(name = "jdm", mixinStandardHelpOptions = true, version = "jdm 0.1.0",
-        description = "User-space device-mapper served over NBD.",
+        description = "User-space device-mapper and md RAID served over NBD.",
         subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class, DmesgCommand.class,
                 MdadmCommand.class, MdstatCommand.class, MdCommand.class,
                 ReplayLogCommand.class,

@@ -320,6 +320,43 @@ final class MdDetailFormat {
         return b.append('\n').toString();
     }
 
+    /**
+     * --examine --brief's lines for one array (Examine.c + super1.c brief_examine_super1): "ARRAY /dev/md/NAME
+     * metadata=1.2 UUID=... name=HOST:NAME", then "   spares=N" and with -v "   devices=A,B" on a second line.
+     */
+    static String briefExamine(jdm.control.MdExamine.Brief b, int spares, List<String> devices, int verbose) {
+        StringBuilder o = new StringBuilder("ARRAY ");
+        String name = b.name();
+        int colon = name.indexOf(':');
+        String nm = colon >= 0 ? name.substring(colon + 1) : name.isEmpty() ? null : name;
+        if (nm != null) {
+            o.append("/dev/md/").append(nm.replace(' ', '_').replace('\t', '_').replace('/', '-')).append(' ');
+        }
+        String level = MdadmMaps.mapNum(MdadmMaps.PERS, b.level());
+        if (verbose > 0 && level != null) {
+            o.append(" level=").append(level);
+        }
+        o.append(" metadata=").append(b.metadata()).append(' ');
+        if (verbose > 0) {
+            o.append("num-devices=").append(b.raidDisks()).append(' ');
+        }
+        o.append("UUID=").append(b.uuid());
+        if (!name.isEmpty()) {
+            o.append(" name=").append(quoted(name));
+        }
+        o.append('\n');
+        if (spares > 0) {
+            o.append("   spares=").append(spares);
+        }
+        if (verbose > 0) {
+            o.append("   devices=").append(String.join(",", devices));
+        }
+        if (spares > 0 || verbose > 0) {
+            o.append('\n');
+        }
+        return o.toString();
+    }
+
     /** print_quoted: a name with blanks or quotes in double (or single) quotes. */
     private static String quoted(String s) {
         if (s.chars().noneMatch(c -> c <= ' ' || c == '"' || c == '\'')) {
@@ -347,6 +384,17 @@ final class MdDetailFormat {
         long cTiB = (bytes * 200L / (1L << 40) + 1) / 2;
         long cTB = (bytes / (1000000000000L / 200L) + 1) / 2;
         return String.format(" (%d.%02d TiB %d.%02d TB)", cTiB / 100, cTiB % 100, cTB / 100, cTB % 100);
+    }
+
+    /** human_size_brief(IEC): "30.00MiB", "3.00GiB", "3.00TiB"; "" below 5000 KiB. */
+    static String humanSizeBrief(long bytes) {
+        if (bytes < 5000L * 1024) {
+            return "";
+        }
+        String[] units = {"MiB", "GiB", "TiB"};
+        int u = bytes < 2L << 30 ? 0 : bytes < 2L << 40 ? 1 : 2;
+        long c = (bytes * 200L / (1L << (20 + 10 * u)) + 1) / 2;
+        return String.format("%d.%02d%s", c / 100, c % 100, units[u]);
     }
 
     /** ctime(3) without its newline, in zone. */

@@ -83,17 +83,48 @@ public final class MdadmCommand implements Callable<Integer> {
         return p == null || p.isEmpty() ? ControlClient.DEFAULT_SOCKET : cwd.resolve(p);
     }
 
-    /** Examine.c: each file in turn; a file that cannot be read or holds no superblock makes the status 1. */
-    static int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err) {
+    /**
+     * Examine.c: each file in turn; a file that cannot be read or holds no superblock makes the status 1. With
+     * --brief (or --scan) one ARRAY line per array instead (brief_examine_super1), files without a superblock
+     * skipped, and with --scan unreadable ones too.
+     */
+    static int examine(List<String> files, Path cwd, MdadmRun.Examining how, PrintWriter out, PrintWriter err) {
         int rv = 0;
+        List<MdExamine.Brief> arrays = new ArrayList<>();
+        List<List<String>> devices = new ArrayList<>();
+        List<int[]> spares = new ArrayList<>();
         for (String f : files) {
             try {
-                out.print(MdExamine.examine(cwd.resolve(f), f, homehost, ZoneId.systemDefault()));
+                if (!how.brief()) {
+                    out.print(MdExamine.examine(cwd.resolve(f), f, how.homehost(), ZoneId.systemDefault()));
+                    continue;
+                }
+                MdExamine.Brief b = MdExamine.brief(cwd.resolve(f), f);
+                if (b == null) {
+                    continue;
+                }
+                int at = -1;
+                for (int i = 0; i < arrays.size() && at < 0; i++) {
+                    at = arrays.get(i).sameArray(b) ? i : -1;
+                }
+                if (at < 0) {
+                    arrays.addFirst(b); // mdadm pushes each new array on the front of its list
+                    devices.addFirst(new ArrayList<>());
+                    spares.addFirst(new int[1]);
+                    at = 0;
+                }
+                devices.get(at).add(f);
+                spares.get(at)[0] += b.spare() ? 1 : 0;
             } catch (IOException e) {
-                out.flush();
-                err.print(e.getMessage() + "\n");
-                rv = 1;
+                if (!how.scan()) {
+                    out.flush();
+                    err.print(e.getMessage() + "\n");
+                    rv = 1;
+                }
             }
+        }
+        for (int i = 0; i < arrays.size(); i++) {
+            out.print(MdDetailFormat.briefExamine(arrays.get(i), spares.get(i)[0], devices.get(i), how.verbose()));
         }
         out.flush();
         err.flush();

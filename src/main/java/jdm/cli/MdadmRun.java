@@ -53,10 +53,14 @@ final class MdadmRun {
         this.examine = examine;
     }
 
+    /** How --examine was asked: the homehost, --brief, --scan, --verbose's count. */
+    record Examining(String homehost, boolean brief, boolean scan, int verbose) {
+    }
+
     /** --examine FILE...: reads the members itself (needs no daemon). */
     interface MdExamineRunner {
         /** Prints mdadm --examine for each file; returns the exit status. */
-        int examine(List<String> files, Path cwd, String homehost, PrintWriter out, PrintWriter err);
+        int examine(List<String> files, Path cwd, Examining how, PrintWriter out, PrintWriter err);
     }
 
     int run(Parsed p) {
@@ -234,7 +238,7 @@ final class MdadmRun {
         return false;
     }
 
-    /** The array name Create.c derives from the device: /dev/md0 → "0", /dev/md_foo → "foo", /dev/md/home → "home". */
+    /** The name Create.c derives from the device: /dev/md0 → "0", /dev/md_foo → "foo", /dev/md/home → "home". */
     static String defaultName(String md) {
         String path = md.contains("/") ? md : "/dev/" + md;
         int slash = path.lastIndexOf('/');
@@ -472,7 +476,8 @@ final class MdadmRun {
             for (Dev d : p.devs) {
                 files.add(d.name());
             }
-            return examine.examine(files, cwd, p.requireHomehost ? p.homehost : null, out, err);
+            return examine.examine(files, cwd, new Examining(p.requireHomehost ? p.homehost : null, p.brief || p.scan,
+                    p.scan, p.verbose), out, err);
         }
         List<Dev> devs = p.devs;
         if (devs.isEmpty()) {
@@ -498,6 +503,8 @@ final class MdadmRun {
                 case 'w' -> rv |= setState(d.name(), "active", "mdadm: failed to set writable for " + d.name());
                 case MdadmParser.ACTION -> rv |= action(d.name(), p.action);
                 case 'W', MdadmParser.WAIT_OPT -> rv |= waitIdle(d.name());
+                case 'Q' -> rv |= query(d.name());
+                case MdadmParser.KILL_OPT -> rv |= zeroSuperblock(d.name(), p.verbose);
                 default -> rv |= fail(1, "mdadm: that --misc action is not available in jdm (" + d.name() + ")");
             }
         }
@@ -561,6 +568,86 @@ final class MdadmRun {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return 2;
+            }
+        }
+    }
+
+    /**
+     * Query.c: "mdadm DEVICE" with no mode. An array: its size, level, devices and spares; a member file: that it
+     * is not an array, and which array its superblock names (no mdadm map here: "inactive ... array").
+     */
+    private int query(String dev) throws IOException {
+        try {
+            Map<String, Object> r = ops.call("md_detail", Map.of("name", dev));
+            int spares = MdDetailFormat.intOf(r.get("spare_devices"), 0);
+            out.print(dev + ": " + MdDetailFormat.humanSizeBrief(MdDetailFormat.longOf(r.get("array_size_kib"), 0)
+                    * 1024) + " " + r.get("level") + " " + MdDetailFormat.intOf(r.get("raid_devices"), 0)
+                    + " devices, " + spares + " spare" + (spares == 1 ? "" : "s")
+                    + ". Use mdadm --detail for more detail.\n");
+            out.flush();
+            return 0;
+        } catch (ControlException e) {
+            // not an array of the daemon's: a file, perhaps a member
+        }
+        Path file = cwd.resolve(dev);
+        if (!java.nio.file.Files.exists(file)) {
+            return fail(1, "mdadm: cannot open " + dev + ": No such file or directory");
+        }
+        out.print(dev + ": is not an md array\n");
+        try {
+            jdm.control.MdExamine.Brief b = java.nio.file.Files.isRegularFile(file)
+                    ? jdm.control.MdExamine.brief(file, dev) : null;
+            if (b != null) {
+                out.print(dev + ": device " + b.devNumber() + " in " + b.raidDisks() + " device inactive "
+                        + MdadmMaps.mapNum(MdadmMaps.PERS, b.level()) + " array.  Use mdadm --examine for more"
+                        + " detail.\n");
+            }
+        } catch (IOException e) {
+            // unreadable: only the first line, as mdadm without a superblock
+        }
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * --zero-superblock (Kill.c, run until no superblock is left): each v1.x superblock's first 512 bytes zeroed,
+     * as store_super1 writes an empty one. A file without one: "Unrecognised md component device", status 0 as
+     * mdadm's misc_list makes it; a file that cannot be opened for writing: status 2.
+     */
+    private int zeroSuperblock(String dev, int verbose) {
+        Path file = cwd.resolve(dev);
+        for (int round = 0; ; round++) {
+            jdm.control.MdExamine.Brief b;
+            try {
+                if (!java.nio.file.Files.isRegularFile(file) || !java.nio.file.Files.isWritable(file)) {
+                    throw new IOException("not writable");
+                }
+                b = jdm.control.MdExamine.brief(file, dev);
+            } catch (IOException e) {
+                if (verbose >= 0) {
+                    err.print("mdadm: Couldn't open " + dev + " for write - not zeroing\n");
+                }
+                return 2;
+            }
+            if (b == null) {
+                if (round == 0 && verbose >= 0) {
+                    err.print("mdadm: Unrecognised md component device - " + dev + "\n");
+                }
+                return 0;
+            }
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(512);
+                long at = b.superOffset() << 9;
+                while (zeros.hasRemaining()) {
+                    ch.write(zeros, at + zeros.position());
+                }
+                ch.force(true);
+            } catch (IOException e) {
+                if (verbose >= 0) {
+                    err.print("mdadm: Could not zero superblock on " + dev + "\n");
+                }
+                return 1;
             }
         }
     }

@@ -31,6 +31,45 @@ public final class MdExamine {
      * @param homehost the host "(local to host H)" is printed for, or null
      */
     public static String examine(Path file, String shownAs, String homehost, ZoneId zone) throws IOException {
+        Loaded l = load(file, shownAs);
+        if (l == null) {
+            throw new IOException("mdadm: No md superblock detected on " + shownAs + ".");
+        }
+        return Examine.render(shownAs, l.sb(), l.bitmap(), l.sectors(), homehost, zone);
+    }
+
+    /** A member's superblock as --examine --brief groups it (brief_examine_super1, getinfo_super1). */
+    public record Brief(String uuid, long ctime, int level, int layout, int chunkSectors, int raidDisks,
+                        String name, String metadata, boolean spare, int devNumber, long superOffset) {
+        /** Whether two members belong to one array (compare_super1: the array's constant fields). */
+        public boolean sameArray(Brief o) {
+            return uuid.equals(o.uuid) && ctime == o.ctime && level == o.level && layout == o.layout
+                    && chunkSectors == o.chunkSectors && raidDisks == o.raidDisks;
+        }
+    }
+
+    /**
+     * The member's array for --examine --brief, or null when the file holds no superblock; an IOException with
+     * mdadm's message when it cannot be opened.
+     */
+    public static Brief brief(Path file, String shownAs) throws IOException {
+        Loaded l = load(file, shownAs);
+        if (l == null) {
+            return null;
+        }
+        Superblock1 sb = l.sb();
+        long at = sb.superOffset();
+        int role = sb.ownRole();
+        boolean spare = role == Superblock1.ROLE_SPARE || role == Superblock1.ROLE_FAULTY
+                || (sb.featureMap() & Superblock1.FEATURE_REPLACEMENT) != 0;
+        return new Brief(Superblock1.formatUuid(sb.uuid()), sb.ctime(), sb.level(), sb.layout(), sb.chunkSize(),
+                sb.raidDisks(), sb.name(), at <= 4 ? "1.1" : at <= 8 ? "1.2" : "1.0", spare, sb.devNumber(), at);
+    }
+
+    private record Loaded(Superblock1 sb, BitmapSuper bitmap, long sectors) {
+    }
+
+    private static Loaded load(Path file, String shownAs) throws IOException {
         if (Files.isDirectory(file)) {
             throw new IOException("mdadm: cannot open " + shownAs + ": Invalid argument");
         }
@@ -56,15 +95,22 @@ public final class MdExamine {
                     if (bmAt >= 0 && bmAt + BitmapSuper.BYTES <= size) {
                         bitmap = BitmapSuper.read(read(ch, bmAt, BitmapSuper.BYTES));
                     }
+                    if (bitmap == null || bitmap.magic() != BitmapSuper.MAGIC
+                            || !java.util.Arrays.equals(bitmap.uuid(), sb.uuid())) {
+                        // load_super1 drops the bitmap feature of the superblock it holds in memory, so the
+                        // checksum mdadm then computes no longer matches the one on disk ("expected X-1")
+                        sb.setFeatureMap(sb.featureMap() & ~Superblock1.FEATURE_BITMAP_OFFSET);
+                        bitmap = null;
+                    }
                 }
-                return Examine.render(shownAs, sb, bitmap, sectors, homehost, zone);
+                return new Loaded(sb, bitmap, sectors);
             }
+            return null;
         } catch (NoSuchFileException e) {
             throw new IOException("mdadm: cannot open " + shownAs + ": No such file or directory", e);
         } catch (java.nio.file.AccessDeniedException e) {
             throw new IOException("mdadm: cannot open " + shownAs + ": Permission denied", e);
         }
-        throw new IOException("mdadm: No md superblock detected on " + shownAs + ".");
     }
 
     private static ByteBuffer read(FileChannel ch, long at, int bytes) throws IOException {

@@ -64,7 +64,9 @@ public final class Operations {
         try {
             return Response.ok(op.run().run(r));
         } catch (ControlException e) {
-            logFailure(e.errno(), e.getMessage(), e.device());
+            if (!e.ioctl().startsWith("md_")) { // md's refusals are mdadm's messages; md logs its own kernel lines
+                logFailure(e.errno(), e.getMessage(), e.device());
+            }
             return Response.error(e);
         } catch (DmException e) {
             logFailure(e.errno(), e.getMessage(), null);

@@ -185,7 +185,8 @@ public final class ArrayManage {
                         + ": Input/output error");
             }
             kept = true;
-            a.addSpare(new MdMember(r, sb, device));
+            int oldRole = reAdd && old.ownRole() < template.raidDisks() ? old.ownRole() : -1;
+            a.addSpare(new MdMember(r, sb, device), oldRole, reAdd ? old.events() : -1);
         } finally {
             if (!kept) {
                 h.close();

@@ -1,15 +1,12 @@
 package jdm.md;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.Op;
@@ -24,7 +21,7 @@ import jdm.md.sb.SuperblockException;
  * that need a resync.
  *
  * <p>A write first sets its chunks' bits; when a bit was clear the page holding it is written to every member
- * (FUA) before the write goes on ({@link #startWrite}, md_bitmap_startwrite + md_bitmap_unplug). When it ends the
+ * (FUA, {@link BitmapStorage}) before the write goes on ({@link #startWrite}, md_bitmap_startwrite + md_bitmap_unplug). When it ends the
  * counter drops back ({@link #endWrite}); the daemon ({@link #daemonPass}, every daemon_sleep seconds) moves idle
  * chunks 2 → 1 → 0 and clears a bit on its second idle pass, writing the page (md_bitmap_daemon_work). A failed
  * write or a write while the array is degraded marks the chunk NEEDED: its bit stays until a resync or recovery
@@ -47,7 +44,6 @@ public final class Bitmap implements WriteIntent {
         }
     }
 
-    static final int PAGE_SIZE = 4096;
     /** md's NEEDED_MASK: the chunk needs a resync before its bit may be cleared. */
     private static final int NEEDED = 1 << 30;
     private static final int COUNT = NEEDED - 1;
@@ -65,25 +61,14 @@ public final class Bitmap implements WriteIntent {
     private final long syncSectors;
     private final int chunks;
     private final int[] counters;
-    /** The on-disk image: header then bits, whole pages. */
-    private final byte[] image;
-    private final int storeBytes;
-    private final boolean[] pageDirty;
-    private final long[] pageSetSeq;
-    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final BitmapStorage storage;
     /** The header (bitmap_super_t) as it goes to disk with the next write of page 0. */
     private final BitmapSuper sb;
     private long events;
     private long eventsCleared;
     private boolean needSync;
-    private long dirtySeq;
-    private long durableSeq;
-    private boolean flushing;
     private ScheduledFuture<?> daemon;
     private volatile boolean closed;
-
-    private record Waiter(long seq, Runnable then) {
-    }
 
     private Bitmap(Mddev mddev, Placement placement, BitmapSuper sb, byte[] bits, long mdEvents,
             long resyncOffset) throws MdException {
@@ -99,11 +84,8 @@ public final class Bitmap implements WriteIntent {
         }
         this.chunks = (int) n;
         this.counters = new int[chunks];
-        this.storeBytes = BitmapSuper.BYTES + (chunks + 7) / 8;
-        int pages = (storeBytes + PAGE_SIZE - 1) / PAGE_SIZE;
-        this.image = new byte[pages * PAGE_SIZE];
-        this.pageDirty = new boolean[pages];
-        this.pageSetSeq = new long[pages];
+        // the image starts as the disk has it (bits past the last chunk included, as a page read keeps them)
+        this.storage = new BitmapStorage(mddev, placement.startSector(), chunks, bits);
         checkRoom();
         // md_bitmap_read_sb: a bitmap older than the array is stale, everything needs a resync.
         boolean stale = (sb.state() & BitmapSuper.STATE_STALE) != 0 || sb.events() < mdEvents;
@@ -115,29 +97,27 @@ public final class Bitmap implements WriteIntent {
         this.eventsCleared = sb.eventsCleared();
         // md_bitmap_load: keep every bit NEEDED when degraded (a re-add may use it), else only from resync_offset.
         long start = mddev.personality().degraded() == 0 || eventsCleared == mdEvents ? resyncOffset : 0;
-        // the image starts as the disk has it (bits past the last chunk included, as a page read keeps them)
-        System.arraycopy(bits, 0, image, BitmapSuper.BYTES, Math.min(bits.length, image.length - BitmapSuper.BYTES));
         for (int c = 0; c < chunks; c++) {
             if (stale || (bits[c >> 3] & (1 << (c & 7))) != 0) {
-                setBit(c);
+                storage.loadBit(c);
                 boolean needed = ((long) (c + 1) << chunkShift) >= start;
                 counters[c] = 2 | (needed ? NEEDED : 0);
             }
         }
         sb.setState(sb.state() & ~BitmapSuper.STATE_STALE);
         encodeHeader();
-        java.util.Arrays.fill(pageDirty, true);
+        storage.markAllDirty();
     }
 
     /** md_bitmap_update_sb's fields: the events as they are now, then the header bytes into page 0. */
     private void encodeHeader() {
         sb.setEvents(events).setEventsCleared(eventsCleared).setSyncSize(syncSectors);
-        sb.encode().get(0, image, 0, BitmapSuper.BYTES);
+        storage.putHeader(sb.encode());
     }
 
     /** Writes the loaded state (header with the array's events, stale bits) and starts the daemon. */
     private Bitmap start() {
-        writeDirtyAndWait();
+        storage.writeAndWait();
         int period = daemonSleepSeconds();
         daemon = DAEMON.scheduleWithFixedDelay(this::daemonPassQuietly, period, period, TimeUnit.SECONDS);
         return this;
@@ -154,7 +134,7 @@ public final class Bitmap implements WriteIntent {
     public static Bitmap create(Mddev mddev, Placement placement, BitmapSuper sb, long mdEvents, long resyncOffset)
             throws MdException {
         byte[] area = sb.encodeArea().array();
-        for (Rdev r : writeTargets(mddev)) {
+        for (Rdev r : BitmapStorage.writeTargets(mddev)) {
             BlkStatus s = r.metadataBio(Op.WRITE, Bio.FUA, placement.startSector(), area.length >> 9,
                     ByteBuffer.wrap(area), null).submitAndWait();
             if (s != BlkStatus.OK) {
@@ -184,11 +164,11 @@ public final class Bitmap implements WriteIntent {
     public static Bitmap load(Mddev mddev, Placement placement, byte[] uuid, long mdEvents, long resyncOffset)
             throws MdException {
         MdException last = MdException.invalid("no working member to read the bitmap from");
-        for (Rdev r : writeTargets(mddev)) {
+        for (Rdev r : BitmapStorage.writeTargets(mddev)) {
             if (!r.inSync()) {
                 continue;
             }
-            byte[] first = read(r, placement.startSector(), PAGE_SIZE >> 9);
+            byte[] first = read(r, placement.startSector(), BitmapStorage.PAGE_SIZE >> 9);
             if (first == null) {
                 last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
                 continue;
@@ -204,7 +184,7 @@ public final class Bitmap implements WriteIntent {
             }
             int bytes = (int) (BitmapSuper.BYTES + (h.bits() + 7) / 8);
             int sectors = (bytes + 511) >> 9;
-            byte[] area = sectors <= PAGE_SIZE >> 9 ? first : read(r, placement.startSector(), sectors);
+            byte[] area = sectors <= BitmapStorage.PAGE_SIZE >> 9 ? first : read(r, placement.startSector(), sectors);
             if (area == null) {
                 last = new MdException(jdm.block.Errno.EIO, r.name() + ": reading the bitmap failed");
                 continue;
@@ -232,26 +212,17 @@ public final class Bitmap implements WriteIntent {
         return s == BlkStatus.OK ? buf : null;
     }
 
-    private static List<Rdev> writeTargets(Mddev mddev) {
-        List<Rdev> out = new ArrayList<>();
-        for (Rdev r : mddev.rdevs()) {
-            if (r.role() >= 0 && !r.faulty()) {
-                out.add(r);
-            }
-        }
-        return out;
-    }
 
     /** The bitmap must end before each member's data (and inside sectors_reserved when that is set). */
     private void checkRoom() throws MdException {
-        long end = placement.startSector() + ((storeBytes + 511) >> 9);
+        long end = placement.startSector() + storage.sectors();
         for (Rdev r : mddev.rdevs()) {
             if (placement.bitmapOffset() > 0 && end > r.dataOffset()) {
-                throw MdException.invalid("md/bitmap:" + mddev.name() + ": bitmap of " + storeBytes
-                        + " bytes overlaps the data of " + r.name());
+                throw MdException.invalid("md/bitmap:" + mddev.name() + ": bitmap of " + storage.sectors()
+                        + " sectors overlaps the data of " + r.name());
             }
         }
-        if (placement.sectorsReserved() > 0 && ((storeBytes + 511) >> 9) > placement.sectorsReserved()) {
+        if (placement.sectorsReserved() > 0 && storage.sectors() > placement.sectorsReserved()) {
             throw MdException.invalid("md/bitmap:" + mddev.name() + ": bitmap needs more than the "
                     + placement.sectorsReserved() + " sectors reserved");
         }
@@ -313,45 +284,22 @@ public final class Bitmap implements WriteIntent {
             return;
         }
         long[] range = syncRange(mddev.geometry(), sector, sectors);
-        long need;
-        boolean startFlush = false;
+        long need = 0;
         synchronized (this) {
-            need = 0;
-            long seq = dirtySeq + 1;
-            boolean setAny = false;
             for (int c = firstChunk(range[0]); c <= lastChunk(range[1]); c++) {
                 int v = counters[c];
                 if (v == 0) {
                     // md_bitmap_startwrite case 0: set the bit in the file; case 1 (clearing pending): back to 2
-                    setBit(c);
-                    pageSetSeq[page(c)] = seq;
-                    pageDirty[page(c)] = true;
-                    setAny = true;
+                    storage.setBit(c);
                     v = 2;
                 } else if (v == 1) {
                     v = 2;
                 }
                 counters[c] = v + 1;
-                need = Math.max(need, pageSetSeq[page(c)]);
-            }
-            if (setAny) {
-                dirtySeq = seq;
-            }
-            if (need > durableSeq) {
-                waiters.add(new Waiter(need, then));
-                if (!flushing) {
-                    flushing = true;
-                    startFlush = true;
-                }
-                then = null;
+                need = Math.max(need, storage.requiredSeq(c));
             }
         }
-        if (startFlush) {
-            flush();
-        }
-        if (then != null) {
-            then.run();
-        }
+        storage.whenDurable(need, then);
     }
 
     @Override
@@ -388,137 +336,6 @@ public final class Bitmap implements WriteIntent {
         return (int) Math.min(chunks - 1, Math.max(0, (endSector - 1) >> chunkShift));
     }
 
-    private static int page(int chunk) {
-        return (BitmapSuper.BYTES + (chunk >> 3)) / PAGE_SIZE;
-    }
-
-    private void setBit(int c) {
-        image[BitmapSuper.BYTES + (c >> 3)] |= (byte) (1 << (c & 7));
-    }
-
-    private void clearBit(int c) {
-        image[BitmapSuper.BYTES + (c >> 3)] &= (byte) ~(1 << (c & 7));
-    }
-
-    private boolean bit(int c) {
-        return (image[BitmapSuper.BYTES + (c >> 3)] & (1 << (c & 7))) != 0;
-    }
-
-    /**
-     * Writes every dirty page to every member, FUA, then releases the writes waiting for them; repeats while more
-     * pages became dirty meanwhile. One flush runs at a time (the caller set {@link #flushing}).
-     */
-    private void flush() {
-        long seq;
-        List<int[]> pages = new ArrayList<>();
-        List<byte[]> copies = new ArrayList<>();
-        synchronized (this) {
-            seq = dirtySeq;
-            for (int p = 0; p < pageDirty.length; p++) {
-                if (pageDirty[p]) {
-                    pageDirty[p] = false;
-                    int len = Math.min(PAGE_SIZE, roundUp512(storeBytes - p * PAGE_SIZE));
-                    pages.add(new int[] {p, len});
-                    copies.add(java.util.Arrays.copyOfRange(image, p * PAGE_SIZE, p * PAGE_SIZE + len));
-                }
-            }
-        }
-        List<Rdev> targets = writeTargets(mddev);
-        AtomicInteger remaining = new AtomicInteger(1 + pages.size() * targets.size());
-        Runnable done = () -> {
-            if (remaining.decrementAndGet() == 0) {
-                flushed(seq);
-            }
-        };
-        for (Rdev r : targets) {
-            for (int i = 0; i < pages.size(); i++) {
-                int[] p = pages.get(i);
-                r.metadataBio(Op.WRITE, Bio.FUA, placement.startSector() + ((long) p[0] * PAGE_SIZE >> 9),
-                        p[1] >> 9, ByteBuffer.wrap(copies.get(i)), b -> {
-                            if (b.status() != BlkStatus.OK) {
-                                mddev.log("md/bitmap:" + mddev.name() + ": write to " + r.name() + " failed: "
-                                        + b.status());
-                                mddev.error(r);
-                            }
-                            done.run();
-                        }).submit();
-            }
-        }
-        done.run();
-    }
-
-    private static int roundUp512(int n) {
-        return (n + 511) & ~511;
-    }
-
-    private void flushed(long seq) {
-        List<Runnable> ready = new ArrayList<>();
-        boolean again;
-        synchronized (this) {
-            durableSeq = Math.max(durableSeq, seq);
-            while (!waiters.isEmpty() && waiters.peek().seq() <= durableSeq) {
-                ready.add(waiters.poll().then());
-            }
-            // waiters are not always in seq order; release any other that is ready too
-            for (var it = waiters.iterator(); it.hasNext(); ) {
-                Waiter w = it.next();
-                if (w.seq() <= durableSeq) {
-                    ready.add(w.then());
-                    it.remove();
-                }
-            }
-            again = anyDirty();
-            flushing = again;
-            notifyAll();
-        }
-        for (Runnable r : ready) {
-            r.run();
-        }
-        if (again) {
-            flush();
-        }
-    }
-
-    private boolean anyDirty() {
-        for (boolean d : pageDirty) {
-            if (d) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Starts a flush when pages are dirty and none runs, and waits until everything dirty now is on disk. */
-    private void writeDirtyAndWait() {
-        boolean start = false;
-        long target;
-        synchronized (this) {
-            if (anyDirty()) {
-                dirtySeq++;
-                if (!flushing) {
-                    flushing = true;
-                    start = true;
-                }
-            }
-            target = dirtySeq;
-        }
-        if (start) {
-            flush();
-        }
-        CountDownLatch latch = new CountDownLatch(1);
-        synchronized (this) {
-            if (durableSeq >= target) {
-                return;
-            }
-            waiters.add(new Waiter(target, latch::countDown));
-        }
-        try {
-            latch.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     // ---- the daemon, superblock updates, sync ----
 
     /**
@@ -532,20 +349,18 @@ public final class Bitmap implements WriteIntent {
             if (needSync) {
                 needSync = false;
                 encodeHeader();
-                pageDirty[0] = true;
             }
             for (int c = 0; c < chunks; c++) {
                 int v = counters[c];
                 if (v == 1 && !headerFirst) {
                     counters[c] = 0;
-                    clearBit(c);
-                    pageDirty[page(c)] = true;
+                    storage.clearBit(c);
                 } else if (v == 2) {
                     counters[c] = 1;
                 }
             }
         }
-        writeDirtyAndWait();
+        storage.writeAndWait();
     }
 
     private void daemonPassQuietly() {
@@ -570,9 +385,8 @@ public final class Bitmap implements WriteIntent {
                 eventsCleared = events;
             }
             encodeHeader();
-            pageDirty[0] = true;
         }
-        writeDirtyAndWait();
+        storage.writeAndWait();
     }
 
     /**
@@ -623,7 +437,7 @@ public final class Bitmap implements WriteIntent {
     public synchronized int dirtyBits() {
         int n = 0;
         for (int c = 0; c < chunks; c++) {
-            if (bit(c)) {
+            if (storage.bit(c)) {
                 n++;
             }
         }
@@ -631,7 +445,7 @@ public final class Bitmap implements WriteIntent {
     }
 
     /** PAGE_COUNTER_RATIO: chunks per in-memory counter page (4 KiB of 16-bit counters). */
-    private static final int COUNTERS_PER_PAGE = PAGE_SIZE * 8 / 16;
+    private static final int COUNTERS_PER_PAGE = BitmapStorage.PAGE_SIZE * 8 / 16;
 
     /**
      * md_bitmap_status, what /proc/mdstat shows after "bitmap: " and md_list's bitmap field: counter pages in use
@@ -650,7 +464,7 @@ public final class Bitmap implements WriteIntent {
         }
         long chunkBytes = chunkSectors << Bio.SECTOR_SHIFT;
         String chunk = chunkBytes >> 10 != 0 ? (chunkBytes >> 10) + "KB" : chunkBytes + "B";
-        return used + "/" + pages + " pages [" + used * (PAGE_SIZE >> 10) + "KB], " + chunk + " chunk";
+        return used + "/" + pages + " pages [" + used * (BitmapStorage.PAGE_SIZE >> 10) + "KB], " + chunk + " chunk";
     }
 
     /**
@@ -689,7 +503,7 @@ public final class Bitmap implements WriteIntent {
                 }
                 int i = (int) c;
                 int v = counters[i] & ~NEEDED;
-                if (v == 0 && bit(i)) {
+                if (v == 0 && storage.bit(i)) {
                     v = 2; // a bit set on disk with no counter (never loaded as dirty): let the daemon clear it
                 }
                 counters[i] = v;

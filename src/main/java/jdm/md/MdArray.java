@@ -55,6 +55,9 @@ public final class MdArray {
     private SyncThread sync;
     private SyncAction lastSyncAction;
     private volatile long lastMismatches;
+    private volatile long lastSyncedSectors;
+    private final java.util.Map<Rdev, Integer> savedRoles = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Rdev, Long> bitmapRecoverable = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile boolean frozen;
     private volatile boolean stopping;
     private volatile Bitmap bitmap;
@@ -185,6 +188,11 @@ public final class MdArray {
         SyncThread s = sync();
         return s != null && (s.action() == SyncAction.CHECK || s.action() == SyncAction.REPAIR) ? s.mismatches()
                 : lastMismatches;
+    }
+
+    /** Sectors the last finished sync pass actually synced (a bitmap-driven resync skips clean regions). */
+    public long lastSyncedSectors() {
+        return lastSyncedSectors;
     }
 
     public boolean frozen() {
@@ -447,8 +455,6 @@ public final class MdArray {
     // ---- failures and recovery (md_error, md_check_recovery, md_reap_sync_thread) ----
 
     private void memberFailed(Rdev rdev) {
-        arrays.log("md/" + mddev.geometry().levelName() + ":" + name + ": Disk failure on " + rdev.name()
-                + ", disabling device.");
         SyncThread s;
         synchronized (lock) {
             s = sync;
@@ -493,6 +499,10 @@ public final class MdArray {
                     Rdev r = m.rdev();
                     if (r.role() < 0 && !r.faulty()) {
                         r.setRecoveryOffset(0);
+                        Integer saved = savedRoles.get(r);
+                        if (saved != null && md.rdev(saved) == null) {
+                            r.setRole(saved); // rdev->saved_raid_disk: a re-added member asks for its old slot
+                        }
                         if (md.personality().hotAdd(r)) {
                             arrays.log("md: recovery of " + name + " onto " + r.name());
                             added = true;
@@ -519,7 +529,7 @@ public final class MdArray {
                 }
             }
             if (from != Rdev.MAX_SECTOR) {
-                startSync(SyncAction.RECOVER, from);
+                startRecovery(md, from);
             }
         }
     }
@@ -551,6 +561,34 @@ public final class MdArray {
     }
 
     /** Starts action at from (lock held); for CHECK and REPAIR the mismatch count starts again. */
+    /**
+     * Recovery of the members not in sync: when each of them is a re-added member the bitmap still covers (no bit
+     * cleared since it left: md_bitmap's events_cleared), only the bitmap's dirty regions are rebuilt, as raid1/10
+     * skip clean chunks when fullsync is off; otherwise everything from the lowest recovery_offset.
+     */
+    private void startRecovery(Mddev md, long from) {
+        Bitmap b = bitmap;
+        long oldest = Long.MAX_VALUE;
+        boolean partial = b != null;
+        for (MdMember m : members) {
+            Rdev r = m.rdev();
+            if (r.role() >= 0 && !r.faulty() && !r.inSync()) {
+                Long events = bitmapRecoverable.get(r);
+                partial &= events != null;
+                oldest = events == null ? oldest : Math.min(oldest, events);
+            }
+        }
+        List<long[]> regions = partial ? b.recoveryRegions(oldest) : null;
+        if (regions == null) {
+            startSync(SyncAction.RECOVER, from);
+            return;
+        }
+        lastSyncAction = SyncAction.RECOVER;
+        arrays.log("md: recovery of RAID array " + name + " from the bitmap");
+        sync = SyncThread.start(md, SyncAction.RECOVER, from, new Host(), regions, SyncThread.WINDOW_SECTORS);
+        arrays.changed();
+    }
+
     private void startSync(SyncAction action, long from) {
         Mddev md = mddev;
         lastSyncAction = action;
@@ -585,6 +623,14 @@ public final class MdArray {
             Mddev md = mddev;
             record(action, position, completed);
             if (action == SyncAction.RECOVER && completed && md != null) {
+                for (MdMember m : members) {
+                    Rdev r = m.rdev();
+                    if (r.role() >= 0 && !r.faulty() && !r.inSync()) {
+                        r.setRecoveryOffset(Rdev.MAX_SECTOR); // all of it done (a bitmap pass skips clean chunks)
+                    }
+                    savedRoles.remove(r);
+                    bitmapRecoverable.remove(r);
+                }
                 int n = md.personality().spareActive();
                 for (MdMember m : members) {
                     Rdev r = m.rdev();
@@ -602,6 +648,9 @@ public final class MdArray {
                 SyncThread s = sync;
                 if (s != null && (action == SyncAction.CHECK || action == SyncAction.REPAIR)) {
                     lastMismatches = s.mismatches();
+                }
+                if (s != null) {
+                    lastSyncedSectors = s.syncedSectors();
                 }
                 sync = null;
                 pendingChecks++;
@@ -743,6 +792,18 @@ public final class MdArray {
 
     /** Adds a new member (hot_add_disk): as a spare, which recovery then puts into a missing role. */
     void addSpare(MdMember m) {
+        addSpare(m, -1, -1);
+    }
+
+    /**
+     * As {@link #addSpare(MdMember)} for a re-added former member: it asks for its old role, and with its event
+     * count the bitmap may let recovery rebuild only what changed since it left.
+     */
+    void addSpare(MdMember m, int oldRole, long oldEvents) {
+        if (oldRole >= 0) {
+            savedRoles.put(m.rdev(), oldRole);
+            bitmapRecoverable.put(m.rdev(), oldEvents);
+        }
         Mddev md = mddev;
         members.add(m);
         md.addRdev(m.rdev());

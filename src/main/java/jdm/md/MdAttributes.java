@@ -3,6 +3,7 @@ package jdm.md;
 import java.util.ArrayList;
 import java.util.List;
 import jdm.block.Errno;
+import jdm.md.sb.BitmapSuper;
 
 /**
  * md's sysfs attributes (/sys/block/mdN/md/*, md.c's *_show and *_store) and the global /proc/sys/dev/raid
@@ -17,7 +18,8 @@ public final class MdAttributes {
     public static final List<String> ARRAY_ATTRS = List.of("array_state", "level", "layout", "chunk_size",
             "raid_disks", "component_size", "degraded", "sync_action", "sync_speed_min", "sync_speed_max",
             "sync_speed", "sync_completed", "mismatch_cnt", "resync_start", "reshape_position", "safe_mode_delay",
-            "bitmap/location", "metadata_version");
+            "bitmap/location", "bitmap/chunksize", "bitmap/time_base", "bitmap/metadata", "bitmap/backlog",
+            "bitmap/can_clear", "metadata_version");
 
     /** Every attribute name of the array, its members' (dev-X/state, ...) after its own, sorted as ls shows them. */
     public static List<String> names(MdArray a) {
@@ -75,6 +77,13 @@ public final class MdAttributes {
             case "safe_mode_delay" -> String.format("%d.%03d", a.safeModeDelayMillis() / 1000,
                     a.safeModeDelayMillis() % 1000);
             case "bitmap/location" -> a.bitmap() == null ? "none" : "+" + sb.bitmapOffset();
+            case "bitmap/chunksize" -> Long.toString(a.bitmap() == null ? 0 : a.bitmap().chunkSectors() << 9);
+            case "bitmap/time_base" -> Integer.toString(a.bitmap() == null ? BitmapSuper.DEFAULT_DAEMON_SLEEP
+                    : a.bitmap().daemonSleepSeconds());
+            case "bitmap/metadata" -> "internal";
+            case "bitmap/backlog" -> "0";
+            case "bitmap/can_clear" -> a.bitmap() != null && a.mddev() != null
+                    && a.mddev().personality().degraded() > 0 ? "false" : "true";
             case "metadata_version" -> "1.2";
             default -> throw noSuch(attr);
         };
@@ -108,6 +117,7 @@ public final class MdAttributes {
             case "safe_mode_delay" -> a.setSafeModeDelayMillis(millis(v));
             case "mismatch_cnt", "sync_speed", "sync_completed", "degraded", "level", "layout", "chunk_size",
                     "raid_disks", "component_size", "resync_start", "reshape_position", "bitmap/location",
+                    "bitmap/chunksize", "bitmap/time_base", "bitmap/metadata", "bitmap/backlog", "bitmap/can_clear",
                     "metadata_version" -> throw err(a.mddev() != null ? Errno.EBUSY : Errno.EINVAL);
             default -> throw noSuch(attr);
         }

@@ -57,7 +57,7 @@ class MdadmCommandLineTest {
                 return m;
             };
             status = new MdadmRun(ops, o, e, new BufferedReader(new StringReader(stdin)), CWD, ZoneOffset.UTC,
-                    probe, (files, cwd, homehost, out2, err2) -> {
+                    probe, (files, cwd, how, out2, err2) -> {
                         out2.print("examined " + files + "\n");
                         return 0;
                     }).run(p);
@@ -112,7 +112,8 @@ class MdadmCommandLineTest {
                 .containsEntry("raid_devices", 4).containsEntry("spare_devices", null).containsEntry("run", true)
                 .containsEntry("array_name", "h").containsEntry("homehost", null)
                 .containsEntry("uuid", "01234567:89abcdef:01234567:89abcdef").containsEntry("size_kib", 1048576L);
-        assertThat(r.err()).isEqualTo("mdadm: Defaulting to version 1.2 metadata\nmdadm: array /dev/md/home started.\n");
+        assertThat(r.err()).isEqualTo("mdadm: Defaulting to version 1.2 metadata\n"
+                + "mdadm: array /dev/md/home started.\n");
 
         a = run("--create", "/dev/md0", "-l", "5", "-n3", "a", "b", "c").calls().getFirst().args();
         assertThat(a).containsEntry("layout", 2).containsEntry("chunk_kib", 512).containsEntry("run", false)
@@ -320,7 +321,8 @@ class MdadmCommandLineTest {
         // mdadm 4.2's short option string has "r:" (monitor's increment) first: -r takes the next word along
         r = run("--manage", "/dev/md0", "-f", "a", "-r", "a", "-a", "b");
         assertThat(r.calls()).extracting(c -> c.args().get("action")).containsExactly("fail", "add");
-        expect(run("/dev/md0", "-r"), 2, "mdadm: option requires an argument -- 'r'\nUsage: mdadm --help\n  for help\n");
+        expect(run("/dev/md0", "-r"), 2,
+                "mdadm: option requires an argument -- 'r'\nUsage: mdadm --help\n  for help\n");
         r = run(c -> new ControlException(Errno.ENODEV, "md_manage", "no array"), "", m -> List.of(), "/dev/md9",
                 "--fail", "a");
         assertThat(r.err()).isEqualTo("mdadm: error opening /dev/md9: No such file or directory\n");

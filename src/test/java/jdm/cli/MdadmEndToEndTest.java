@@ -121,6 +121,13 @@ class MdadmEndToEndTest {
                         + "              Name : h:t\n")
                 .containsPattern("\n       0 +\\d+ +\\d+ +0      active sync   \\S*m0.img\n")
                 .containsPattern("\n       1 +\\d+ +\\d+ +1      active sync   \\S*m1.img\n$");
+        assertThat(jdm("mdadm", "/dev/md0")).isEqualTo(new Run(0,
+                "/dev/md0: 15.00MiB raid1 2 devices, 0 spares. Use mdadm --detail for more detail.\n", ""));
+        Run q = jdm("mdadm", "m0.img");
+        assertThat(q.out()).isEqualTo("m0.img: is not an md array\n"
+                + "m0.img: device 0 in 2 device inactive raid1 array.  Use mdadm --examine for more detail.\n");
+        assertThat(jdm("mdadm", "nothere.img")).isEqualTo(
+                new Run(1, "", "mdadm: cannot open nothere.img: No such file or directory\n"));
         assertThat(jdm("mdstat").out()).startsWith("Personalities : ").contains("\nmd0 : active raid1 ")
                 .contains("\n      15360 blocks super 1.2 [2/2] [UU]\n").endsWith("unused devices: <none>\n");
 
@@ -140,6 +147,10 @@ class MdadmEndToEndTest {
         assertThat(jdm("md", "attr", "md0", "sync_action", "bogus")).isEqualTo(
                 new Run(1, "", "jdm md attr: write error: Invalid argument\n"));
 
+        assertThat(jdm("mdadm", "/dev/md0", "--add", "m3.img")).isEqualTo(new Run(0, "", "mdadm: added m3.img\n"));
+        assertThat(jdm("mdadm", "--detail", "/dev/md0").out()).containsPattern(
+                "\n\n +\\d+ +\\d+ +\\d+        -      spare   \\S*m3.img\n$");
+        assertThat(jdm("mdstat").out()).containsPattern("m3.img\\[\\d+]\\(S\\)");
         assertThat(jdm("mdadm", "--stop", "/dev/md0")).isEqualTo(new Run(0, "", "mdadm: stopped /dev/md0\n"));
         assertThat(jdm("mdadm", "--stop", "/dev/md0")).isEqualTo(
                 new Run(1, "", "mdadm: error opening /dev/md0: No such file or directory\n"));
@@ -156,6 +167,11 @@ class MdadmEndToEndTest {
             }
         }
 
+        if (mdadm.isPresent()) {
+            String[] brief = {"--examine", "--brief", "m0.img", "m1.img", "m2.img", "m3.img"};
+            Run ours = jdm(prepend("mdadm", brief));
+            assertThat(ours.out()).isEqualTo(real(mdadm.get(), brief)).contains("\n   spares=");
+        }
         assertThat(jdm("mdadm", "--assemble", "/dev/md0")).isEqualTo(
                 new Run(1, "", "mdadm: /dev/md0 not identified in config file.\n"));
         r = jdm("mdadm", "--assemble", "/dev/md0", "m0.img", "m2.img");
@@ -176,6 +192,10 @@ class MdadmEndToEndTest {
         assertThat(jdm("mdadm", "/dev/md7", "--fail", "m0.img")).isEqualTo(
                 new Run(1, "", "mdadm: error opening /dev/md7: No such file or directory\n"));
         assertThat(jdm("md", "attr", "speed_limit_max").out()).isEqualTo("200000\n");
+    }
+
+    static String[] prepend(String first, String... rest) {
+        return Stream.concat(Stream.of(first), Stream.of(rest)).toArray(String[]::new);
     }
 
     static Optional<Path> mdadm() {

@@ -119,5 +119,12 @@ class MdDaemonEndToEndTest {
         Path back2 = dir.resolve("back2");
         Tools.run("nbdcopy", uri("md0"), back2.toString());
         assertThat(java.util.Arrays.copyOf(Files.readAllBytes(back2), want.length)).isEqualTo(want);
+
+        // the daemon's own shutdown stops the array cleanly
+        daemon.close();
+        if (Files.isExecutable(Path.of("/usr/sbin/mdadm"))) {
+            assertThat(Tools.run("/usr/sbin/mdadm", "--examine", dir.resolve("m0").toString()))
+                    .contains("State : clean");
+        }
     }
 }

@@ -402,6 +402,51 @@ class BitmapTest {
         return out;
     }
 
+    /**
+     * The bitmap Linux 6.1 left on a raid1 whose member vdb failed (resources md/sb/r1bm-*: written, vdb failed at
+     * events 17, written at 6.25-7.5 MiB while degraded, stopped at events 20): jdm loads the two bits the
+     * kernel kept (chunks 6 and 7 of 1 MiB; mdadm -X: "15 bits (chunks), 2 dirty"), keeps the padding bit the
+     * kernel kept, and re-adding vdb (events 17 = events_cleared) recovers those two chunks only.
+     */
+    @Test
+    void theKernelsBitmapOfADegradedRaid1LoadsAndTellsWhatAReAddRecovers() throws Exception {
+        MemoryDisk vda = new MemoryDisk("vda", 32768);
+        MemoryDisk vdb = new MemoryDisk("vdb", 32768);
+        vda.put(0, kernelDump("r1bm-vda"));
+        vdb.put(0, kernelDump("r1bm-vdb"));
+        Superblock1 sb = Superblock1.decode(ByteBuffer.wrap(vda.bytes(8, 8)));
+        Superblock1 left = Superblock1.decode(ByteBuffer.wrap(vdb.bytes(8, 8)));
+        Rdev r0 = new Rdev(HeldDevice.of(vda, 7, 0, () -> { }), "vda", sb.dataOffset(), sb.size(), 0);
+        r0.set(Rdev.Flag.IN_SYNC);
+        byte[] before = vda.bytes(BITMAP_SECTOR, 8);
+        try (Mddev md = Mddev.run("md0", 0, new ArrayGeometry(1, 0, 0, 2, sb.size()), List.of(r0),
+                TestMirror.registry(), line -> { })) {
+            Bitmap bm = Bitmap.load(md, sb);
+            assertThat(bm.chunks()).isEqualTo(15);
+            assertThat(bm.dirtyBits()).isEqualTo(2);
+            assertThat(bm.eventsCleared()).isEqualTo(17);
+            assertThat(bm.dirtyRegions()).containsExactly(new long[] {6 * 2048, 2 * 2048});
+            assertThat(left.events()).isEqualTo(17);
+            assertThat(bm.recoveryRegions(left.events())).containsExactly(new long[] {6 * 2048, 2 * 2048});
+            assertThat(bm.recoveryRegions(16)).as("left before the last clear: full recovery").isNull();
+            // loading rewrote only what md_bitmap_update_sb would: the bits and their padding are as the kernel left them
+            assertThat(Arrays.copyOfRange(vda.bytes(BITMAP_SECTOR, 8), 256, 4096))
+                    .isEqualTo(Arrays.copyOfRange(before, 256, 4096));
+            for (int i = 0; i < 3; i++) {
+                bm.daemonPass();
+            }
+            assertThat(bm.dirtyBits()).as("degraded: the bits stay for the missing member").isEqualTo(2);
+            bm.abandon();
+        }
+    }
+
+    private static byte[] kernelDump(String name) throws IOException {
+        try (var in = BitmapTest.class.getResourceAsStream("/md/sb/" + name + ".bin.gz");
+                var gz = new java.util.zip.GZIPInputStream(in)) {
+            return gz.readAllBytes();
+        }
+    }
+
     /** mdadm -X (real mdadm 4.2) reads the bitmap jdm wrote; on a regular file without md superblock it reads offset 0. */
     @Test
     void mdadmExamineBitmapReportsIt(@TempDir Path dir) throws Exception {

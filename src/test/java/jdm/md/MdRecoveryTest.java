@@ -190,11 +190,75 @@ class MdRecoveryTest {
     }
 
     @Test
+    void afterACrashABitmapLimitsTheResyncToTheDirtyRegions() throws Exception {
+        // 320 MiB sparse members: mdadm's 64 MiB bitmap chunks make 5 regions
+        List<String> m = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            m.add(TestFiles.sized(dir, "big" + i, 320L << 20).toString());
+        }
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
+        long chunk = a.bitmap().chunkSectors();
+        assertThat(a.bitmap().chunks()).isEqualTo(5);
+        for (int i = 0; i < 3; i++) {
+            a.bitmap().daemonPass(); // mdadm's new bitmap has every bit set: the daemon clears the clean ones
+        }
+        assertThat(a.bitmap().dirtyBits()).isZero();
+        long total = a.mddev().personality().syncSectors(SyncAction.RESYNC);
+        assertThat(SyncIo.write(a.mddev(), 0, new byte[64 << 10])).isEqualTo(BlkStatus.OK);
+        a.abandon(); // crash while active: resync_offset 0 on disk, the bitmap's bit for chunk 0 set
+
+        assertThat(MdLifecycleTest.readSb(m.get(0)).resyncOffset()).isZero();
+        var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
+        await(o.array());
+        long synced = o.array().lastSyncedSectors();
+        assertThat(synced).as("resynced only the dirty chunk, not %d sectors", total).isPositive()
+                .isLessThanOrEqualTo(chunk).isLessThan(total);
+        assertThat(MdAttributes.read(o.array(), "resync_start")).isEqualTo("none");
+    }
+
+    @Test
+    void aReAddedMemberRecoversOnlyWhatChangedWhileItWasAway() throws Exception {
+        List<String> m = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            m.add(TestFiles.sized(dir, "big" + i, 320L << 20).toString());
+        }
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
+        for (int i = 0; i < 3; i++) {
+            a.bitmap().daemonPass();
+        }
+        long chunk = a.bitmap().chunkSectors();
+        ArrayManage.manage(a, "fail", m.get(1), null, Path.of("/"));
+        ArrayManage.manage(a, "remove", m.get(1), null, Path.of("/"));
+        byte[] data = new byte[64 << 10];
+        new Random(9).nextBytes(data);
+        long at = 3 * chunk + 1000; // in the fourth of five chunks
+        assertThat(SyncIo.write(a.mddev(), at, data)).isEqualTo(BlkStatus.OK);
+
+        assertThat(ArrayManage.manage(a, "re-add", m.get(1), null, Path.of("/")))
+                .containsExactly("mdadm: re-added " + m.get(1));
+        await(a);
+        assertThat(MdAttributes.read(a, "dev-big1/state")).isEqualTo("in_sync");
+        assertThat(MdAttributes.read(a, "dev-big1/slot")).isEqualTo("1");
+        assertThat(a.lastSyncedSectors()).as("one bitmap chunk rebuilt").isPositive().isLessThanOrEqualTo(chunk);
+        a.stop();
+        long off = MdLifecycleTest.readSb(m.get(1)).dataOffset();
+        try (var f = new java.io.RandomAccessFile(m.get(1), "r")) {
+            byte[] got = new byte[data.length];
+            f.seek((off + at) * 512);
+            f.readFully(got);
+            assertThat(got).isEqualTo(data);
+        }
+    }
+
+    @Test
     void anInternalBitmapIsCreatedAndLoaded() throws Exception {
         List<String> m = files(2);
         MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, true)).array();
         assertThat(a.bitmap()).isNotNull();
         assertThat(MdAttributes.read(a, "bitmap/location")).isEqualTo("+8");
+        assertThat(MdAttributes.read(a, "bitmap/chunksize")).isEqualTo(Long.toString(a.bitmap().chunkSectors() * 512));
+        assertThat(MdAttributes.read(a, "bitmap/time_base")).isEqualTo("5");
+        assertThat(MdAttributes.read(a, "bitmap/metadata")).isEqualTo("internal");
         assertThat(SyncIo.write(a.mddev(), 0, new byte[8192])).isEqualTo(BlkStatus.OK);
         a.stop();
         var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);

@@ -36,6 +36,9 @@ public final class Raid456 implements Personality {
     private int active;                       // bios and sync windows in flight (for quiesce)
     private boolean held;
     private final List<Bio> deferred = new ArrayList<>();
+    private volatile ByteBuffer zeros;
+    /** Members a recovery window failed to rebuild: their recovery offset stays until they are added again. */
+    private final java.util.Set<Rdev> stalled = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private Raid456(Mddev mddev, StripedParityLayout layout, long devSectors) {
         this.mddev = mddev;
@@ -115,8 +118,10 @@ public final class Raid456 implements Personality {
 
     @Override
     public void makeRequest(Bio bio) {
-        if (bio.op() != Op.READ && bio.op() != Op.WRITE) {
-            bio.endio(BlkStatus.NOTSUPP);     // raid456 takes no discard or write-zeroes by default
+        if (bio.op() == Op.DISCARD || bio.op() == Op.WRITE_ZEROES && (bio.flags() & Bio.NOFALLBACK) != 0) {
+            // raid456 takes no discards (devices_handle_discard_safely is off) and has no fast zeroing; a plain
+            // write-zeroes becomes a write of zero pages, as the block layer's fallback does for raid5
+            bio.endio(BlkStatus.NOTSUPP);
             return;
         }
         synchronized (gate) {
@@ -176,8 +181,7 @@ public final class Raid456 implements Personality {
         int c0 = inChunk / StripeHead.PAGE_SECTORS;
         int c1 = (inChunk + n + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
         List<Piece> pieces = List.of(new Piece(loc.dataIndex(), inChunk, n, data));
-        stripes.submit(loc.stripe(), () -> parent.endio(guarded(() -> new StripeHead(this, loc.stripe(), c0, c1)
-                .read(pieces))));
+        stripes.submit(loc.stripe(), () -> parent.endio(guarded(loc.stripe(), c0, c1, h -> h.read(pieces))));
     }
 
     /** Cuts a write into one piece of work per stripe it touches; stripes run in parallel. */
@@ -189,7 +193,7 @@ public final class Raid456 implements Personality {
             long start = bio.sector() + done;
             long stripe = start / rowSectors;
             int n = (int) Math.min(bio.sectors() - done, (stripe + 1) * rowSectors - start);
-            List<Piece> pieces = new ArrayList<>(2);
+            List<Piece> pieces = new ArrayList<>(4);
             int lo = chunk;
             int hi = 0;
             for (int off = 0; off < n; ) {
@@ -197,33 +201,123 @@ public final class Raid456 implements Personality {
                 int inChunk = (int) (s & (chunk - 1));
                 int len = Math.min(n - off, chunk - inChunk);
                 int dataIndex = (int) (s / chunk % layout.dataDisks());
-                int at = bio.data().position() + (done + off) * Bio.SECTOR_SIZE;
-                pieces.add(new Piece(dataIndex, inChunk, len, bio.data().slice(at, len * Bio.SECTOR_SIZE)));
+                ByteBuffer src = bio.op() == Op.WRITE_ZEROES ? zeros().slice(0, len * Bio.SECTOR_SIZE)
+                        : bio.data().slice(bio.data().position() + (done + off) * Bio.SECTOR_SIZE,
+                                len * Bio.SECTOR_SIZE);
+                pieces.add(new Piece(dataIndex, inChunk, len, src));
                 lo = Math.min(lo, inChunk);
                 hi = Math.max(hi, inChunk + len);
                 off += len;
             }
-            int c0 = lo / StripeHead.PAGE_SECTORS;
-            int c1 = (hi + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
-            int flags = bio.flags();
             bio.chain();
-            stripes.submit(stripe, () -> bio.endio(guarded(() -> new StripeHead(this, stripe, c0, c1)
-                    .write(pieces, flags))));
+            stripes.submit(stripe, new StripeWrite(stripe, pieces, lo, hi, bio));
             done += n;
         }
     }
 
-    private interface Work {
-        BlkStatus run();
+    /**
+     * The writes waiting on one stripe, done as one piece of work (the bios on a stripe_head's towrite lists):
+     * writes queued behind each other on a stripe join, so sequential writes that together fill the stripe need
+     * no reads. A write that leaves the stripe partly unwritten while other I/O is in flight waits a moment for
+     * the rest to arrive, as raid5 holds back partial stripes (STRIPE_DELAYED) until the queue is unplugged.
+     */
+    private final class StripeWrite implements StripeQueue.Batch {
+        private static final long DELAY_NANOS = 200_000;
+
+        private final long stripe;
+        private final List<Piece> pieces;
+        private final List<Bio> bios = new ArrayList<>(1);
+        private int lo;
+        private int hi;
+        private int flags;
+
+        StripeWrite(long stripe, List<Piece> pieces, int lo, int hi, Bio bio) {
+            this.stripe = stripe;
+            this.pieces = pieces;
+            this.lo = lo;
+            this.hi = hi;
+            this.flags = bio.flags();
+            bios.add(bio);
+        }
+
+        @Override
+        public boolean absorb(Runnable next) {
+            if (!(next instanceof StripeWrite w) || w.stripe != stripe || bios.size() >= 64) {
+                return false;
+            }
+            pieces.addAll(w.pieces);
+            bios.addAll(w.bios);
+            lo = Math.min(lo, w.lo);
+            hi = Math.max(hi, w.hi);
+            flags |= w.flags;
+            return true;
+        }
+
+        private boolean fillsStripe() {
+            long[] per = new long[layout.dataDisks()];
+            for (Piece p : pieces) {
+                per[p.dataIndex()] += p.sectors();
+            }
+            for (long n : per) {
+                if (n < layout.chunkSectors()) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void run() {
+            if (!fillsStripe() && busy()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(DELAY_NANOS);
+                stripes.absorbQueued(stripe, this);
+            }
+            int c0 = lo / StripeHead.PAGE_SECTORS;
+            int c1 = (hi + StripeHead.PAGE_SECTORS - 1) / StripeHead.PAGE_SECTORS;
+            BlkStatus status = guarded(stripe, c0, c1, h -> h.write(pieces, flags));
+            for (Bio b : bios) {
+                b.endio(status);
+            }
+        }
     }
 
-    /** Runs stripe work; an unexpected failure fails the I/O rather than leaving it hanging. */
-    private BlkStatus guarded(Work work) {
+    /** Whether more than one bio is in flight on the array (a stream, worth batching for). */
+    private boolean busy() {
+        synchronized (gate) {
+            return active > 1;
+        }
+    }
+
+    /** A chunk of zeros, the source of write-zeroes pieces. */
+    private ByteBuffer zeros() {
+        ByteBuffer z = zeros;
+        if (z == null) {
+            z = ByteBuffer.allocateDirect(layout.chunkSectors() * Bio.SECTOR_SIZE).asReadOnlyBuffer();
+            zeros = z;
+        }
+        return z;
+    }
+
+    private interface Work {
+        BlkStatus run(StripeHead head);
+    }
+
+    /**
+     * Runs work on a stripe head over columns [c0, c1) of a stripe and gives its buffers back; an unexpected
+     * failure fails the I/O rather than leaving it hanging.
+     */
+    private BlkStatus guarded(long stripe, int c0, int c1, Work work) {
+        StripeHead head = null;
         try {
-            return work.run();
+            head = new StripeHead(this, stripe, c0, c1);
+            return work.run(head);
         } catch (RuntimeException e) {
             mddev.log("md/raid:" + mddev.name() + ": internal error: " + e);
             return BlkStatus.IOERR;
+        } finally {
+            if (head != null) {
+                head.release();
+            }
         }
     }
 
@@ -274,16 +368,31 @@ public final class Raid456 implements Personality {
         return s.append(']').toString();
     }
 
-    /** raid5_add_disk: a spare takes the first role without a working member and starts from sector 0. */
+    /**
+     * raid5_add_disk: a spare takes the first role without a working member and starts from sector 0; with none
+     * empty, it becomes the replacement of a member that wants one (WANT_REPLACEMENT, --replace).
+     */
     @Override
     public synchronized boolean hotAdd(Rdev spare) {
         if (degraded() > maxDegraded) {
             return false;   // the array has failed: nothing to rebuild from
         }
+        stalled.remove(spare);
         for (int role = 0; role < layout.disks(); role++) {
             if (mddev.rdev(role) == null) {
                 spare.clear(Rdev.Flag.IN_SYNC);
+                spare.clear(Rdev.Flag.REPLACEMENT);
                 spare.setRecoveryOffset(0);
+                spare.setRole(role);
+                return true;
+            }
+        }
+        for (int role = 0; role < layout.disks(); role++) {
+            Rdev r = mddev.rdev(role);
+            if (r.has(Rdev.Flag.WANT_REPLACEMENT) && mddev.replacement(role) == null) {
+                spare.clear(Rdev.Flag.IN_SYNC);
+                spare.setRecoveryOffset(0);
+                spare.set(Rdev.Flag.REPLACEMENT);
                 spare.setRole(role);
                 return true;
             }
@@ -291,17 +400,37 @@ public final class Raid456 implements Personality {
         return false;
     }
 
-    /** raid5_remove_disk: an in-sync working member stays. */
+    /**
+     * raid5_remove_disk: faulty members and spares go; a working member in a role stays (-EBUSY), also one still
+     * recovering, unless the array has failed and cannot recover anyway.
+     */
     @Override
-    public boolean hotRemove(Rdev rdev) {
-        return rdev.faulty() || rdev.role() < 0 || !rdev.inSync();
+    public synchronized boolean hotRemove(Rdev rdev) {
+        boolean active = rdev.role() >= 0 && rdev.role() < layout.disks() && mddev.rdev(rdev.role()) == rdev;
+        return rdev.faulty() || !active || degraded() > maxDegraded;
     }
 
-    /** raid5_spare_active: members recovered to the end become in sync. */
+    /**
+     * raid5_spare_active: members recovered to the end become in sync; a replacement rebuilt to the end takes its
+     * role over and the member it replaced is failed.
+     */
     @Override
     public synchronized int spareActive() {
         int n = 0;
         for (int role = 0; role < layout.disks(); role++) {
+            Rdev repl = mddev.replacement(role);
+            if (repl != null && repl.recoveryOffset() >= devSectors) {
+                Rdev old = mddev.rdev(role);
+                repl.setRecoveryOffset(Rdev.MAX_SECTOR);
+                repl.set(Rdev.Flag.IN_SYNC);
+                if (old == null || !old.clear(Rdev.Flag.IN_SYNC)) {
+                    n++;
+                }
+                if (old != null) {
+                    old.set(Rdev.Flag.FAULTY);
+                }
+                repl.clear(Rdev.Flag.REPLACEMENT);
+            }
             Rdev r = mddev.rdev(role);
             if (r != null && !r.inSync() && r.recoveryOffset() >= devSectors) {
                 r.setRecoveryOffset(Rdev.MAX_SECTOR);
@@ -321,8 +450,9 @@ public final class Raid456 implements Personality {
 
     /**
      * raid5 sync_request: one window, at most to the end of the stripe (chunk row), done on the stripe's queue so
-     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt, when
-     * it rebuilt the whole window (else recovery stays short of the end and the spare does not become active).
+     * normal I/O to it is ordered around it. RECOVER advances the recovery offset of the members it rebuilt to the
+     * window's end; once a window could not be rebuilt (handle_failed_sync) a member's offset stays, so it does not
+     * become active.
      */
     @Override
     public long syncRequest(long sector, long maxSectors, SyncAction action, AtomicLong mismatches)
@@ -349,12 +479,13 @@ public final class Raid456 implements Personality {
         try {
             List<Rdev> rebuilt = new ArrayList<>();
             BlkStatus[] status = new BlkStatus[1];
-            stripes.runAndWait(stripe, () -> status[0] = guarded(() -> new StripeHead(this, stripe, c0, c1)
-                    .sync(action, mismatches, rebuilt)));
+            stripes.runAndWait(stripe, () -> status[0] = guarded(stripe, c0, c1,
+                    h -> h.sync(action, mismatches, rebuilt)));
             for (Rdev r : rebuilt) {
-                if (status[0] == BlkStatus.OK && !r.faulty() && r.recoveryOffset() >= sector
-                        && r.recoveryOffset() < end) {
-                    r.setRecoveryOffset(end);
+                if (status[0] != BlkStatus.OK) {
+                    stalled.add(r);
+                } else if (!r.faulty() && !stalled.contains(r) && r.recoveryOffset() < end) {
+                    r.setRecoveryOffset(end);   // the sync thread may skip clean regions (bitmap): gaps allowed
                 }
             }
         } finally {

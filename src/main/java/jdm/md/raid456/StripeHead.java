@@ -44,6 +44,7 @@ final class StripeHead {
     private final int[] order;            // syndrome slot -> member
     private final int[] dataMember;       // data index -> member
     private final Rdev[] rdev;
+    private final Rdev[] replacement;     // a member being replaced (--replace): written with it, rebuilt by sync
     private final byte[][] buf;
     private final boolean[][] have;       // buf holds the member's current bytes for the column
     private final boolean[][] bad;        // the member failed to read the column
@@ -69,13 +70,26 @@ final class StripeHead {
             dataMember[i] = conf.layout().dataMember(stripe, i);
         }
         this.rdev = new Rdev[disks];
+        this.replacement = new Rdev[disks];
         for (int m = 0; m < disks; m++) {
             rdev[m] = conf.mddev().rdev(m);
+            replacement[m] = conf.mddev().replacement(m);
         }
-        this.buf = new byte[disks][cols * PAGE];
+        this.buf = new byte[disks][];
+        for (int m = 0; m < disks; m++) {
+            buf[m] = PagePool.take(cols * PAGE);
+        }
         this.have = new boolean[disks][cols];
         this.bad = new boolean[disks][cols];
         this.offs = new int[order.length];
+    }
+
+    /** Gives the buffers back; the stripe head is done (every member bio it issued has ended). */
+    void release() {
+        for (int m = 0; m < disks; m++) {
+            PagePool.give(buf[m]);
+            buf[m] = null;
+        }
     }
 
     // ---- member state ----------------------------------------------------------------------------------------
@@ -230,6 +244,7 @@ final class StripeHead {
             }
         }
         boolean[][] out = new boolean[disks][cols];
+        boolean[][] replaceOut = new boolean[disks][cols];
         boolean recoveryFailed = false;
         byte[] pp = new byte[PAGE];
         byte[] qq = q < 0 ? null : new byte[PAGE];
@@ -285,6 +300,16 @@ final class StripeHead {
                         reconstruct(c);
                     }
                     for (int m = 0; m < disks; m++) {
+                        Rdev r = replacement[m];
+                        if (r != null && !r.faulty()
+                                && r.recoveryOffset() < firstSector + (long) (c + 1) * PAGE_SECTORS) {
+                            replaceOut[m][c] = true;
+                            if (!rebuilt.contains(r)) {
+                                rebuilt.add(r);
+                            }
+                        }
+                    }
+                    for (int m = 0; m < disks; m++) {
                         Rdev r = rdev[m];
                         if (writable(m) && !r.inSync()
                                 && r.recoveryOffset() < firstSector + (long) (c + 1) * PAGE_SECTORS) {
@@ -306,6 +331,7 @@ final class StripeHead {
         if (!writeOut(out, 0)) {
             return BlkStatus.IOERR;
         }
+        writeReplacements(replaceOut, 0);
         verifyCorrections();
         return recoveryFailed ? BlkStatus.IOERR : BlkStatus.OK;
     }
@@ -327,7 +353,8 @@ final class StripeHead {
             for (int c = from / PAGE_SECTORS; c * PAGE_SECTORS < to; c++) {
                 int lo = Math.max(from, c * PAGE_SECTORS);
                 int hi = Math.min(to, (c + 1) * PAGE_SECTORS);
-                cover[m][c] = lo == c * PAGE_SECTORS && hi == (c + 1) * PAGE_SECTORS ? FULL : PARTIAL;
+                int now = lo == c * PAGE_SECTORS && hi == (c + 1) * PAGE_SECTORS ? FULL : PARTIAL;
+                cover[m][c] = Math.max(cover[m][c], now);   // batched writes: any whole-page one overwrites
             }
         }
         return cover;
@@ -505,6 +532,10 @@ final class StripeHead {
 
     /** Issues the runs as member bios (into buf, or scratch when given) and waits for them all. */
     private BlkStatus[] io(Op op, int flags, List<Run> runs, byte[][] target) {
+        return io(op, flags, runs, target, rdev);
+    }
+
+    private BlkStatus[] io(Op op, int flags, List<Run> runs, byte[][] target, Rdev[] rdev) {
         BlkStatus[] status = new BlkStatus[runs.size()];
         CountDownLatch done = new CountDownLatch(runs.size());
         List<Bio> bios = new ArrayList<>(runs.size());
@@ -587,11 +618,40 @@ final class StripeHead {
         return failures;
     }
 
+    /**
+     * Writes the pages to the members being replaced in their roles (R5_NeedReplace / the replacement's writes);
+     * a failed write fails only the replacement.
+     */
+    private void writeReplacements(boolean[][] out, int flags) {
+        List<Run> runs = runs(out);
+        if (runs.isEmpty()) {
+            return;
+        }
+        BlkStatus[] status = io(Op.WRITE, flags & Bio.FUA, runs, buf, replacement);
+        for (int i = 0; i < runs.size(); i++) {
+            if (status[i] != BlkStatus.OK) {
+                conf.mddev().error(replacement[runs.get(i).member()]);
+            }
+        }
+    }
+
     /** Writes the marked pages; a member whose write fails is failed (md_error). False when that lost data. */
     private boolean writeOut(boolean[][] out, int flags) {
         List<Run> runs = runs(out);
         if (runs.isEmpty()) {
             return true;
+        }
+        boolean[][] repl = new boolean[disks][];
+        boolean anyRepl = false;
+        for (int m = 0; m < disks; m++) {
+            repl[m] = new boolean[cols];
+            if (replacement[m] != null && !replacement[m].faulty()) {
+                System.arraycopy(out[m], 0, repl[m], 0, cols);
+                anyRepl = true;
+            }
+        }
+        if (anyRepl) {
+            writeReplacements(repl, flags);
         }
         BlkStatus[] status = io(Op.WRITE, flags & Bio.FUA, runs, buf);
         boolean ok = true;

@@ -14,7 +14,26 @@ import java.util.concurrent.ThreadFactory;
 final class StripeQueue {
     private static final ThreadFactory THREADS = Thread.ofVirtual().name("raid456-stripe").factory();
 
+    /**
+     * Work that can take the work queued right behind it on its stripe into itself (writes joining one
+     * stripe_head, as bios attach to a stripe in the stripe cache while it waits).
+     */
+    interface Batch extends Runnable {
+        /** Takes next into this batch and returns true, or returns false to leave it queued. */
+        boolean absorb(Runnable next);
+    }
+
     private final ConcurrentHashMap<Long, ArrayDeque<Runnable>> busy = new ConcurrentHashMap<>();
+
+    /** Lets batch absorb the work queued behind it on stripe, in order, until one does not fit. */
+    void absorbQueued(long stripe, Batch batch) {
+        busy.computeIfPresent(stripe, (k, q) -> {
+            while (!q.isEmpty() && batch.absorb(q.peek())) {
+                q.poll();
+            }
+            return q;
+        });
+    }
 
     /** Queues work on a stripe; it runs after the work queued before it on the same stripe. */
     void submit(long stripe, Runnable work) {
@@ -65,6 +84,11 @@ final class StripeQueue {
             Runnable[] next = new Runnable[1];
             busy.compute(stripe, (k, q) -> {
                 next[0] = q.poll();
+                if (next[0] instanceof Batch b) {
+                    while (!q.isEmpty() && b.absorb(q.peek())) {
+                        q.poll();
+                    }
+                }
                 return next[0] == null ? null : q;
             });
             work = next[0];

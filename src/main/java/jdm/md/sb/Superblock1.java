@@ -301,6 +301,20 @@ public final class Superblock1 {
         }
     }
 
+    /**
+     * Where a version 1.{@code minor} superblock sits on a member of {@code deviceSectors} (super1.c load_super1 /
+     * store_super1): 1.0 at least 8 KiB but under 12 KiB before the end, 4 KiB aligned; 1.1 at the start; 1.2 at
+     * 4 KiB.
+     */
+    public static long superOffset(int minor, long deviceSectors) {
+        return switch (minor) {
+            case 0 -> (deviceSectors - 8 * 2) & ~(4 * 2 - 1L);
+            case 1 -> 0;
+            case 2 -> SUPER_OFFSET_V12;
+            default -> throw new IllegalArgumentException("no metadata version 1." + minor);
+        };
+    }
+
     // ---- times ----
 
     /** A ctime/utime value: low 40 bits seconds since the epoch, high 24 bits microseconds. */

@@ -110,6 +110,9 @@ class Raid456SyncTest {
                 assertThat(spares[i].recoveryOffset()).isZero();
             }
             assertThat(a.md.personality().status()).contains("[" + n + "/" + (n - lost.length) + "]");
+            assertThat(a.md.personality().hotRemove(spares[0])).as("recovering: in use").isFalse();
+            assertThat(a.md.personality().hotRemove(a.md.rdevs().get(lost[0]))).as("the failed one goes").isTrue();
+            assertThat(a.md.personality().hotRemove(a.rdev(lost[0] == 0 ? 1 : 0))).as("in sync: in use").isFalse();
             assertThat(pass(a, SyncAction.RECOVER, 24)).isZero();
             assertThat(a.md.personality().spareActive()).isEqualTo(lost.length);
             for (int i = 0; i < lost.length; i++) {
@@ -194,6 +197,50 @@ class Raid456SyncTest {
             assertThat(spare.inSync()).isFalse();
             assertThat(a.md.personality().status()).endsWith("[4/3] [U_UU]");
             a.faulty[2].clearFaults();
+            assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(model);
+        }
+    }
+
+    @ParameterizedTest(name = "raid{0}, {1} members")
+    @CsvSource({"5, 4", "6, 5"})
+    void replaceCopiesOntoTheNewMemberWhileTheOldStaysInService(int level, int n) throws Exception {
+        try (TestArray a = TestArray.create(level, 2, CHUNK, n, MEMBER)) {
+            byte[] model = fill(a, 41);
+            Rdev old = a.rdev(2);
+            old.set(Rdev.Flag.WANT_REPLACEMENT);
+            Rdev spare = a.addSpare("s0");
+            assertThat(a.md.personality().hotAdd(spare)).isTrue();
+            assertThat(spare.role()).isEqualTo(2);
+            assertThat(spare.has(Rdev.Flag.REPLACEMENT)).isTrue();
+            assertThat(a.md.personality().degraded()).as("a replacement degrades nothing").isZero();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread writer = Thread.ofPlatform().start(() -> {
+                Random rnd = new Random(43);
+                int size = (int) a.md.sizeSectors();
+                while (!stop.get()) {
+                    int off = rnd.nextInt(size);
+                    int len = Math.min(size - off, 1 + rnd.nextInt(2 * CHUNK));
+                    byte[] d = new byte[len * 512];
+                    rnd.nextBytes(d);
+                    synchronized (model) {
+                        System.arraycopy(d, 0, model, off * 512, d.length);
+                    }
+                    SyncIo.write(a.md, off, d);
+                }
+            });
+            try {
+                pass(a, SyncAction.RECOVER, 24);
+            } finally {
+                stop.set(true);
+                writer.join();
+            }
+            assertThat(a.md.personality().spareActive()).isZero();
+            assertThat(old.faulty()).isTrue();
+            assertThat(spare.inSync()).isTrue();
+            assertThat(spare.has(Rdev.Flag.REPLACEMENT)).isFalse();
+            assertThat(a.rdev(2)).isSameAs(spare);
+            assertThat(TestArray.dataArea(spare.device(), MEMBER)).as("the copy").isEqualTo(a.dataArea(2));
+            assertThat(pass(a, SyncAction.CHECK, 64)).isZero();
             assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(model);
         }
     }

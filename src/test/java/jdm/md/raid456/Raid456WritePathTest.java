@@ -64,4 +64,49 @@ class Raid456WritePathTest {
             assertThat(reads(a) - r1).as("direct reads, one per chunk").isEqualTo(pages);
         }
     }
+
+    @org.junit.jupiter.api.Test
+    void writesQueuedOnOneStripeJoinIntoAFullStripeWrite() throws Exception {
+        try (TestArray a = TestArray.create(5, 2, CHUNK, 6, MEMBER)) {
+            long stripe3 = 3L * 5 * CHUNK;
+            byte[] first = new byte[5 * 4096];
+            new Random(1).nextBytes(first);
+            for (var f : a.faulty) {
+                f.delayCompletions(java.time.Duration.ofMillis(500));   // keeps the stripe busy a while
+            }
+            java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(6);
+            new jdm.block.Bio(Op.WRITE, 0, a.md, stripe3, 40, java.nio.ByteBuffer.wrap(first), b -> done.countDown())
+                    .submit();
+            byte[] second = new byte[5 * 4096];
+            new Random(2).nextBytes(second);
+            int r0 = reads(a);
+            for (int page = 0; page < 5; page++) {      // five partial writes queue behind it, one per data chunk
+                new jdm.block.Bio(Op.WRITE, 0, a.md, stripe3 + page * 8L, 8,
+                        java.nio.ByteBuffer.wrap(second, page * 4096, 4096), b -> done.countDown()).submit();
+            }
+            assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(reads(a) - r0).as("joined into one full-stripe write: no reads").isZero();
+            for (var f : a.faulty) {
+                f.delayCompletions(java.time.Duration.ZERO);
+            }
+            assertThat(SyncIo.read(a.md, stripe3, 40)).isEqualTo(second);
+            assertThat(Raid456SyncTest.pass(a, jdm.md.SyncAction.CHECK, 64)).isZero();
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void writeZeroesWritesZeroPagesAndDiscardIsNotSupported() throws Exception {
+        try (TestArray a = TestArray.create(6, 2, CHUNK, 5, MEMBER)) {
+            byte[] d = new byte[(int) a.md.sizeSectors() * 512];
+            new Random(9).nextBytes(d);
+            assertThat(SyncIo.write(a.md, 0, d)).isEqualTo(BlkStatus.OK);
+            assertThat(SyncIo.op(a.md, Op.WRITE_ZEROES, 13, 50)).isEqualTo(BlkStatus.OK);
+            java.util.Arrays.fill(d, 13 * 512, 63 * 512, (byte) 0);
+            assertThat(SyncIo.read(a.md, 0, (int) a.md.sizeSectors())).isEqualTo(d);
+            assertThat(SyncIo.op(a.md, Op.WRITE_ZEROES, jdm.block.Bio.NOFALLBACK, 0, 8))
+                    .isEqualTo(BlkStatus.NOTSUPP);
+            assertThat(SyncIo.op(a.md, Op.DISCARD, 0, 8)).isEqualTo(BlkStatus.NOTSUPP);
+            assertThat(Raid456SyncTest.pass(a, jdm.md.SyncAction.CHECK, 64)).isZero();
+        }
+    }
 }

@@ -225,6 +225,15 @@ class Superblock1Test {
     }
 
     @Test
+    void theThreePlacementsOfVersion1() {
+        assertThat(Superblock1.superOffset(2, 32768)).isEqualTo(8);
+        assertThat(Superblock1.superOffset(1, 32768)).isZero();
+        assertThat(Superblock1.superOffset(0, 32768)).isEqualTo(32752);
+        assertThat(Superblock1.superOffset(0, 32771)).as("4 KiB aligned, 8 to 12 KiB from the end").isEqualTo(32752);
+        assertThatThrownBy(() -> Superblock1.superOffset(3, 32768)).hasMessage("no metadata version 1.3");
+    }
+
+    @Test
     void timesKeepSecondsLowAndMicrosecondsHigh() {
         long t = Superblock1.time(1577836800L, 123456);
         assertThat(t).isEqualTo(1577836800L | 123456L << 40);
