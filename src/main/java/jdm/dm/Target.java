@@ -52,7 +52,7 @@ public interface Target {
 
     /** Handles a "dmsetup message"; returns text to print or "" for none. */
     default String message(String[] argv) throws DmException {
-        throw DmException.invalid("Target does not support messages");
+        throw DmException.invalid("Target type does not support messages");
     }
 
     /** Bios are split so none crosses a multiple of this many sectors from the target start; 0 = no limit. */

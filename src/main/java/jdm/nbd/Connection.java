@@ -21,6 +21,10 @@ final class Connection implements Runnable {
     private static final int MAX_INFLIGHT_REQUESTS = 256;
     private static final long MAX_INFLIGHT_BYTES = 128L << 20;
     private static final long MAX_SEND_BACKLOG = 1L << 20;
+    /** How long a TLS close_notify may take to go out before the socket is closed anyway. */
+    private static final long TLS_CLOSE_SECONDS = 2;
+    /** During a shutdown, how long reading goes on after the last option or request refused for it. */
+    private static final long SHUTDOWN_QUIET_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final SocketChannel channel;
     /** What the handshake and the replies go through when the server offers TLS, else null (the socket itself). */
@@ -37,6 +41,9 @@ final class Connection implements Runnable {
     private final ScheduledExecutorService timers;
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
+    private volatile boolean shuttingDown;
+    /** When the shutdown began, or when the reader last refused something for it (System.nanoTime). */
+    private volatile long lastShutdownRefusal;
 
     /**
      * A connection whose handshake must end within handshakeTimeoutNanos (0: no limit; the timer runs on timers),
@@ -80,7 +87,7 @@ final class Connection implements Runnable {
                 timeout = timers.schedule(this::handshakeExpired, handshakeTimeoutNanos, TimeUnit.NANOSECONDS);
             }
             in = new SocketInput(channel, pool.take(READ_AHEAD));
-            Session session = Handshake.negotiate(in, channel, exports);
+            Session session = Handshake.negotiate(in, channel, exports, this::shuttingDown);
             negotiated = true;
             if (timeout != null) {
                 timeout.cancel(false);
@@ -109,13 +116,36 @@ final class Connection implements Runnable {
                     LOG.log(Level.WARNING, "closing export " + export.name(), e);
                 }
             }
+            closeTls();
             try {
-                this.channel.close(); // the socket: no TLS close_notify, which could block on a stalled client
+                this.channel.close();
             } catch (IOException ignored) {
                 // nothing left to tell the client
             }
             onClosed.run();
             closed.countDown();
+        }
+    }
+
+    /**
+     * Ends a TLS session with close_notify before the socket closes (proto.md: after NBD_CMD_DISC the server MUST
+     * close down the TLS session, then the TCP connection). A client that does not read could block that write,
+     * so a timer cuts the socket off after a moment.
+     */
+    private void closeTls() {
+        if (tls == null || !tls.secure() || sender.broken() || !channel.isOpen()) {
+            return;
+        }
+        ScheduledFuture<?> cutOff = null;
+        try {
+            cutOff = timers.schedule(this::abort, TLS_CLOSE_SECONDS, TimeUnit.SECONDS);
+            tls.close();
+        } catch (IOException | RuntimeException e) { // a vanished client, or timers already shut down
+            LOG.log(Level.DEBUG, "TLS close: {0}", e.toString());
+        } finally {
+            if (cutOff != null) {
+                cutOff.cancel(false);
+            }
         }
     }
 
@@ -149,6 +179,38 @@ final class Connection implements Runnable {
     /** Queues a reply; see {@link ReplySender}. */
     void send(Reply r) {
         sender.send(r);
+    }
+
+    /** True once a server shutdown began: the reader then refuses what it reads (and says so by calling this). */
+    boolean shuttingDown() {
+        if (!shuttingDown) {
+            return false;
+        }
+        lastShutdownRefusal = System.nanoTime();
+        return true;
+    }
+
+    /**
+     * Begins a server shutdown as proto.md asks ("Terminating the transmission phase", "Termination of the session
+     * during option haggling"): requests read from now on fail with NBD_ESHUTDOWN and options with
+     * NBD_REP_ERR_SHUTDOWN, to which a client must answer by disconnecting itself. Reading stops once no request is
+     * in flight (at once if none is), or, in the handshake or with requests still in flight, once a second passes
+     * without anything to refuse (a stalled WRITE payload then stops too); the connection ends as at end of stream.
+     */
+    void shutdown() {
+        lastShutdownRefusal = System.nanoTime();
+        shuttingDown = true;
+        Thread.ofVirtual().name("nbd-shutdown").start(() -> {
+            try {
+                while (closed.getCount() != 0 && (!negotiated || inflight.requests() != 0)
+                        && System.nanoTime() - lastShutdownRefusal < SHUTDOWN_QUIET_NANOS) {
+                    Thread.sleep(5);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            shutdownInput();
+        });
     }
 
     /** Stops the reader at its next read (it sees end of stream); in-flight requests still finish and reply. */

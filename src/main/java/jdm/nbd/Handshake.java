@@ -7,6 +7,7 @@ import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.function.BooleanSupplier;
 
 /**
  * The fixed newstyle handshake (proto.md "Fixed newstyle negotiation", "Option types", "Option reply types"):
@@ -19,27 +20,33 @@ final class Handshake {
     private static final System.Logger LOG = System.getLogger(Handshake.class.getName());
     /** More options than any real client sends: beyond this the client is looping, so hang up. */
     private static final int MAX_OPTIONS = 256;
-    /** Longest error message sent in an option reply. */
+    /** Longest error message sent in an option reply, in bytes: proto.md's "SHOULD be no longer than 256 bytes". */
     static final int MAX_MESSAGE = 256;
 
     private final SocketInput in;
     private final WritableByteChannel out;
     private final Exports exports;
+    private final BooleanSupplier shuttingDown;
     private boolean noZeroes;
     /** NBD_OPT_STRUCTURED_REPLY was acknowledged. */
     private boolean structured;
     /** The export name for which the last NBD_OPT_SET_META_CONTEXT selected base:allocation, or null. */
     private String metaContextExport;
 
-    private Handshake(SocketInput in, WritableByteChannel out, Exports exports) {
+    private Handshake(SocketInput in, WritableByteChannel out, Exports exports, BooleanSupplier shuttingDown) {
         this.in = in;
         this.out = out;
         this.exports = exports;
+        this.shuttingDown = shuttingDown;
     }
 
-    /** Runs the handshake; returns what was agreed (its export opened), or null when the connection should close. */
-    static Session negotiate(SocketInput in, WritableByteChannel out, Exports exports) throws IOException {
-        return new Handshake(in, out, exports).run();
+    /**
+     * Runs the handshake; returns what was agreed (its export opened), or null when the connection should close.
+     * Once shuttingDown says so, options are refused with NBD_REP_ERR_SHUTDOWN (proto.md).
+     */
+    static Session negotiate(SocketInput in, WritableByteChannel out, Exports exports, BooleanSupplier shuttingDown)
+            throws IOException {
+        return new Handshake(in, out, exports, shuttingDown).run();
     }
 
     private Session run() throws IOException {
@@ -60,15 +67,16 @@ final class Handshake {
             }
             int option = in.readInt();
             long length = in.readInt() & 0xffffffffL;
-            if (length > MAX_OPTION) {
-                if (option == OPT_EXPORT_NAME || length > MAX_PAYLOAD) {
-                    return null; // EXPORT_NAME cannot be answered with an error; a huge option is abuse
-                }
-                in.skip(length);
-                reply(option, REP_ERR_TOO_BIG, "option data too long");
-                continue;
+            boolean tooBig = length > MAX_OPTION;
+            if (tooBig && (option == OPT_EXPORT_NAME || length > MAX_PAYLOAD)) {
+                return null; // EXPORT_NAME cannot be answered with an error; a huge option is abuse
             }
-            byte[] data = in.readBytes((int) length);
+            byte[] data = null;
+            if (tooBig) {
+                in.skip(length); // read past, then refused below: the same refusals come first as for any option
+            } else {
+                data = in.readBytes((int) length);
+            }
             if (!fixed && option != OPT_EXPORT_NAME) {
                 // Plain newstyle knows only EXPORT_NAME; answering keeps a confused client from hanging.
                 reply(option, REP_ERR_INVALID, "fixed newstyle was not negotiated");
@@ -82,17 +90,27 @@ final class Handshake {
                 reply(option, REP_ERR_TLS_REQD, "TLS is required: negotiate NBD_OPT_STARTTLS first");
                 continue;
             }
+            if (shuttingDown.getAsBoolean() && option != OPT_ABORT) {
+                if (option == OPT_EXPORT_NAME) {
+                    return null; // cannot be refused with a reply
+                }
+                // The client must now abort (proto.md "Termination of the session during option haggling").
+                reply(option, REP_ERR_SHUTDOWN, "the server is shutting down");
+                continue;
+            }
+            if (tooBig) {
+                if (option == OPT_ABORT) {
+                    return abort(); // its data is ignored, as proto.md asks of servers
+                }
+                reply(option, option == OPT_STARTTLS ? REP_ERR_INVALID : REP_ERR_TOO_BIG, "option data too long");
+                continue;
+            }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
                     return exportName(data);
                 }
                 case OPT_ABORT -> {
-                    try {
-                        ack(option);
-                    } catch (IOException ignored) {
-                        // the client may hang up without waiting for the ACK (proto.md allows both)
-                    }
-                    return null;
+                    return abort();
                 }
                 case OPT_LIST -> list(data);
                 case OPT_STARTTLS -> {
@@ -126,6 +144,16 @@ final class Handshake {
             }
         }
         LOG.log(Level.DEBUG, "more than {0} options: closing", MAX_OPTIONS);
+        return null;
+    }
+
+    /** NBD_OPT_ABORT: ACK (its data, if any, ignored), then the connection closes; returns null for that. */
+    private Session abort() {
+        try {
+            ack(OPT_ABORT);
+        } catch (IOException ignored) {
+            // the client may hang up without waiting for the ACK (proto.md allows both)
+        }
         return null;
     }
 
@@ -332,13 +360,25 @@ final class Handshake {
         reply(option, REP_ACK, (ByteBuffer) null);
     }
 
-    /** An error reply with a message; cut short, since messages may quote what the client sent (a name). */
+    /**
+     * An error reply with a message; cut to {@link #MAX_MESSAGE} bytes (ending "..." then, a UTF-8 character never
+     * split), since messages may quote what the client sent (a name).
+     */
     private void reply(int option, int type, String message) throws IOException {
-        if (message != null && message.length() > MAX_MESSAGE) {
-            int cut = Character.isHighSurrogate(message.charAt(MAX_MESSAGE - 1)) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
-            message = message.substring(0, cut) + "...";
+        if (message == null) {
+            reply(option, type, (ByteBuffer) null);
+            return;
         }
-        reply(option, type, message == null ? null : ByteBuffer.wrap(message.getBytes(StandardCharsets.UTF_8)));
+        byte[] b = message.getBytes(StandardCharsets.UTF_8);
+        ByteBuffer payload = ByteBuffer.wrap(b);
+        if (b.length > MAX_MESSAGE) {
+            int end = MAX_MESSAGE - 3;
+            while (end > 0 && (b[end] & 0xc0) == 0x80) {
+                end--; // b[end] continues a character: cut before that character
+            }
+            payload = ByteBuffer.allocate(end + 3).put(b, 0, end).put("...".getBytes(StandardCharsets.US_ASCII)).flip();
+        }
+        reply(option, type, payload);
     }
 
     private void reply(int option, int type, ByteBuffer payload) throws IOException {

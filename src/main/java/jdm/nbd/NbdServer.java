@@ -256,8 +256,9 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, stops reading new requests, waits for in-flight requests to complete and reply, then closes
-     * each connection and releases its export. Connections still busy after a grace period are cut off.
+     * Stops accepting; refuses requests arriving meanwhile with NBD_ESHUTDOWN (options with NBD_REP_ERR_SHUTDOWN, for
+     * a moment) and stops reading once in-flight requests have replied, then closes each connection and releases its
+     * export (see {@link Connection#shutdown}). Connections still busy after a grace period are cut off.
      */
     @Override
     public void close() {
@@ -271,7 +272,7 @@ public final class NbdServer implements AutoCloseable {
         }
         ls.forEach(Listener::close);
         for (Connection c : connections) {
-            c.shutdownInput();
+            c.shutdown();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(CLOSE_GRACE_SECONDS);
         boolean interrupted = false;

@@ -107,6 +107,9 @@ final class Transmission {
 
     /** The NBD error for a request that must not reach the device, or OK. */
     private int validate(Command command, int flags, long offset, long length) {
+        if (conn.shuttingDown()) {
+            return NbdErrno.ESHUTDOWN; // proto.md: requests arriving during a server shutdown; the client then leaves
+        }
         int tflags = info.transmissionFlags();
         if (command == null || !command.advertised(tflags)
                 || command == Command.BLOCK_STATUS && !session.baseAllocation()) {

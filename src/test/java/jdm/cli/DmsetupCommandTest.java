@@ -342,12 +342,12 @@ class DmsetupCommandTest {
         ok("create", "vol", "--table", "0 1024 linear a.img 0\n1024 1024 zero");
         assertThat(fails("message", "vol", "0", "hello", "world").err()).isEqualTo(
                 "device-mapper: message ioctl on vol  failed: Invalid argument\nCommand failed.\n");
-        assertThat(h.dmesg()).containsExactly("device-mapper: ioctl: Target does not support messages");
+        assertThat(h.dmesg()).containsExactly("device-mapper: ioctl: Target type does not support messages");
         assertThat(fails("message", "vol", "1500", "hello").err()).isEqualTo(
                 "device-mapper: message ioctl on vol  failed: Invalid argument\nCommand failed.\n");
         assertThat(fails("message", "vol", "2048", "hello").err()).isEqualTo(
                 "device-mapper: message ioctl on vol  failed: Invalid argument\nCommand failed.\n");
-        assertThat(h.dmesg()).containsExactly("device-mapper: ioctl: Target does not support messages",
+        assertThat(h.dmesg()).containsExactly("device-mapper: ioctl: Target type does not support messages",
                 "device-mapper: ioctl: Target message sector outside device.");
         assertThat(fails("message", "vol", "12x", "hello").err()).isEqualTo("Invalid sector.\nCommand failed.\n");
         assertThat(fails("message", "vol", "0").err()).isEqualTo("No message supplied.\n"

@@ -112,7 +112,7 @@ class ControlServerTest {
                 });
         assertThat(ns.find("bad")).as("a failed create leaves no device").isNull();
         assertThatThrownBy(() -> client.message("vol", 0, "x")).isInstanceOfSatisfying(ControlException.class,
-                e -> assertThat(e.reason()).isEqualTo("Target does not support messages"));
+                e -> assertThat(e.reason()).isEqualTo("Target type does not support messages"));
         assertThatThrownBy(() -> client.info("nosuch")).isInstanceOfSatisfying(ControlException.class,
                 e -> assertThat(e.errno()).isEqualTo(Errno.ENXIO));
     }

@@ -36,7 +36,9 @@ final class RawClient implements AutoCloseable {
     }
 
     final SocketChannel channel;
-    final DataInputStream in;
+    DataInputStream in;
+    /** Where {@link #send} writes once TLS is up (then in reads TLS too); null: the socket itself. */
+    private java.io.OutputStream tlsOut;
     int handshakeFlags;
 
     private RawClient(SocketChannel channel) {
@@ -228,9 +230,31 @@ final class RawClient implements AutoCloseable {
     }
 
     void send(ByteBuffer b) throws IOException {
+        if (tlsOut != null) {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            tlsOut.write(bytes);
+            tlsOut.flush();
+            return;
+        }
         while (b.hasRemaining()) {
             channel.write(b);
         }
+    }
+
+    /** The socket as blocking streams, for a TLS client's handshake (after STARTTLS's ACK). */
+    java.io.InputStream socketIn() {
+        return in;
+    }
+
+    java.io.OutputStream socketOut() {
+        return Channels.newOutputStream(channel);
+    }
+
+    /** From now on every byte goes through the TLS streams (after the TLS handshake on the socket). */
+    void useTls(java.io.InputStream tlsIn, java.io.OutputStream out) {
+        this.in = new DataInputStream(tlsIn);
+        this.tlsOut = out;
     }
 
     /** True once the server has closed the connection (reads hit end of stream). */
