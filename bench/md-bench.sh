@@ -98,8 +98,8 @@ seq_row "jdm linear, 1 file" lin
 for level in 0 1 5 6; do
   members m 4
   # shellcheck disable=SC2046
-  "$jdm" mdadm --create /dev/md0 --run --assume-clean --level=$level --raid-devices=4 --bitmap=none \
-    $(files m 4) 2>/dev/null
+  "$jdm" mdadm --create /dev/md0 --run --assume-clean --level=$level --raid-devices=4 \
+    $([ $level = 0 ] || echo --bitmap=none) $(files m 4) 2>/dev/null
   seq_row "raid$level, 4 files" md0
   "$jdm" mdadm --stop /dev/md0 2>/dev/null
 done
