@@ -35,7 +35,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 rm -f "$ctl" "$nbd"
 "$jdm" daemon --socket "$nbd" --control "$ctl" >"$DIR/daemon.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$DIR"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true; rm -rf "$DIR"' EXIT
 for _ in $(seq 200); do [ -S "$ctl" ] && [ -S "$nbd" ] && break; sleep 0.1; done
 [ -S "$ctl" ] || { echo "md-bench: the daemon did not start: $(cat "$DIR/daemon.log")" >&2; exit 1; }
 
@@ -114,8 +114,8 @@ if [ -n "$PARITY" ] && [ -f "$top/bench/md-parity.sh" ]; then
       /^\| jdm parity/ { tab = 1; next } /^$/ { tab = 0 }
       tab && t($3) == "8" && t($4) == "64 KiB" {
         printf "| jdm parity (%s) | P+Q generation, 8 data + P + Q, in cache | 8 x 64 KiB | %s GB/s (XOR %s GB/s) |\n", t($2), t($6), t($5) }
-      /^\| pq_gen \(dispatch\)/ && t($4) == "64 KiB" {
-        printf "| ISA-L pq_gen (same run) | P+Q generation, in cache | %s x 64 KiB vectors | %s GB/s |\n", t($3), t($5) }'
+      /^\| pq_gen \(dispatch\)/ && t($3) == "8" && t($4) == "64 KiB" {
+        printf "| ISA-L pq_gen (same run) | P+Q generation, 8 data + P + Q, in cache | %s x 64 KiB | %s GB/s |\n", t($3), t($5) }'
   echo
   echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
