@@ -14,6 +14,8 @@ cp=target/classes:target/test-classes
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (the wall-clock columns suffer when it is high)"
 echo
 echo "## jdm ($(java -version 2>&1 | head -1))"
+echo "(GB/s = wall clock, as ISA-L's figures below; per CPU-s = over the thread's CPU time, which leaves out time"
+echo " the VM was not running it: shown for loaded machines, not comparable with ISA-L's columns)"
 java --add-modules jdk.incubator.vector -Xlog:disable -cp "$cp" jdm.md.raid456.ParityBench "$secs" 2>/dev/null
 src=../shared/bench/raid-parity-bench.c
 if [ -f "$src" ] && [ -f /usr/include/isa-l/raid.h ] && command -v gcc >/dev/null; then

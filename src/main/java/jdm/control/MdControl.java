@@ -29,7 +29,7 @@ import jdm.md.sb.Superblock1;
  * md_assemble name, devices, cwd?, uuid?, run, readonly, force                  -> name, minor, started, messages
  * md_stop     name                                                             -> messages
  * md_manage   name, action (fail|remove|add|re-add|replace), device, with?, cwd? -> messages
- * md_grow     name, ...                                                        -> messages (EINVAL: not yet)
+ * md_grow     name, bitmap (internal|none); reshapes refused (EINVAL)           -> messages
  * md_detail   name                                                             -> mdadm --detail's fields
  * md_list                                                                      -> arrays (for mdstat)
  * md_attr     name?, attr?, value?                                             -> value (no attr: names)
@@ -48,9 +48,7 @@ final class MdControl implements Subsystem {
         ops.register("md_assemble", "md_assemble", r -> r, this::assemble);
         ops.register("md_stop", "md_stop", r -> r.string("name"), this::stop);
         ops.register("md_manage", "md_manage", r -> r, this::manage);
-        ops.register("md_grow", "md_grow", r -> r, r -> {
-            throw new ControlException(Errno.EINVAL, "md_grow", "mdadm: --grow is not supported by jdm yet");
-        });
+        ops.register("md_grow", "md_grow", r -> r, this::grow);
         ops.register("md_detail", "md_detail", r -> r.string("name"), this::detail);
         ops.register("md_list", "md_list", Operations.NO_ARGS, a -> Map.of("arrays", list()));
         ops.register("md_attr", "md_attr", r -> r, this::attr);
@@ -161,6 +159,32 @@ final class MdControl implements Subsystem {
             return Map.of("messages", messages);
         } catch (MdException e) {
             throw failure("md_manage", e);
+        }
+    }
+
+    /** md_grow: --bitmap=internal|none on a running array; reshapes (devices, chunk, level, layout, size) not yet. */
+    private Map<String, Object> grow(Request r) throws Exception {
+        for (String k : List.of("raid_devices", "chunk_kib", "level", "layout", "size_kib")) {
+            if (r.has(k)) {
+                throw new ControlException(Errno.EINVAL, "md_grow", "mdadm: jdm cannot reshape an array yet ("
+                        + k + ")");
+            }
+        }
+        String bitmap = r.optString("bitmap");
+        if (bitmap == null) {
+            throw new ControlException(Errno.EINVAL, "md_grow", "mdadm: no changes to --grow");
+        }
+        try {
+            MdArray a = arrays.get(r.string("name"));
+            switch (bitmap) {
+                case "internal" -> a.setInternalBitmap(true);
+                case "none" -> a.setInternalBitmap(false);
+                default -> throw new ControlException(Errno.EINVAL, "md_grow", "mdadm: jdm supports only"
+                        + " --bitmap=internal or none, not " + bitmap);
+            }
+            return Map.of("messages", List.of());
+        } catch (MdException e) {
+            throw failure("md_grow", e);
         }
     }
 

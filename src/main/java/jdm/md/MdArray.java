@@ -285,6 +285,72 @@ public final class MdArray {
         bitmap = b;
     }
 
+    /**
+     * mdadm --grow --bitmap=internal|none on a running array (md's bitmap_store / SET_BITMAP_FILE with an internal
+     * bitmap): the array quiesced, an internal bitmap written at bitmap_offset 8 (mdadm's choice of chunk, every
+     * chunk clean) and put in the write path, or the bitmap flushed and dropped; then the superblocks updated.
+     */
+    public void setInternalBitmap(boolean internal) throws MdException, InterruptedException {
+        Mddev md = requireRunning();
+        int level = array.level();
+        if (internal && (level <= 0)) {
+            throw MdException.invalid("mdadm: bitmaps not meaningful with level " + MdAttributes.levelName(level));
+        }
+        if (internal == (bitmap != null)) {
+            throw MdException.invalid(internal ? "mdadm: /dev/" + name + " already has a bitmap (internal)"
+                    : "mdadm: no bitmap found on /dev/" + name);
+        }
+        md.personality().quiesce(true);
+        try {
+            if (internal) {
+                long sync = md.personality().syncSectors(SyncAction.RESYNC);
+                BitmapSuper plan;
+                try {
+                    plan = BitmapSuper.forCreate(array.uuid(), array.size(), sync, 0);
+                } catch (IllegalArgumentException e) {
+                    throw MdException.invalid("mdadm: " + e.getMessage());
+                }
+                int offset = (int) Superblock1.SUPER_OFFSET_V12; // bitmap 4 KiB after the superblock, as mdadm
+                long superOffset = members.getFirst().sb().superOffset();
+                for (MdMember m : members) {
+                    if (m.rdev().dataOffset() < superOffset + offset + 8) {
+                        throw new MdException(jdm.block.Errno.ENOSPC, "mdadm: no room for a bitmap on "
+                                + m.path());
+                    }
+                }
+                Bitmap b = Bitmap.create(md, new Bitmap.Placement(superOffset, offset, 0), array.uuid(),
+                        plan.chunksize(), sync, plan.daemonSleep(), events, Rdev.MAX_SECTOR);
+                synchronized (sbLock) {
+                    array.setBitmapOffset(offset);
+                    array.setFeatureMap(array.featureMap() | Superblock1.FEATURE_BITMAP_OFFSET);
+                    for (MdMember m : members) {
+                        m.sb().setBitmapOffset(offset);
+                        m.sb().setFeatureMap(m.sb().featureMap() | Superblock1.FEATURE_BITMAP_OFFSET);
+                    }
+                }
+                md.setWriteIntent(b);
+                bitmap = b;
+            } else {
+                Bitmap b = bitmap;
+                md.setWriteIntent(null);
+                bitmap = null;
+                b.close();
+                synchronized (sbLock) {
+                    array.setBitmapOffset(0);
+                    array.setFeatureMap(array.featureMap() & ~Superblock1.FEATURE_BITMAP_OFFSET);
+                    for (MdMember m : members) {
+                        m.sb().setBitmapOffset(0);
+                        m.sb().setFeatureMap(m.sb().featureMap() & ~Superblock1.FEATURE_BITMAP_OFFSET);
+                    }
+                }
+            }
+        } finally {
+            md.personality().quiesce(false);
+        }
+        updateSuperblocks();
+        arrays.changed();
+    }
+
     /** The internal write-intent bitmap, or null. */
     public Bitmap bitmap() {
         return bitmap;

@@ -2,7 +2,9 @@ package jdm.md;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -248,6 +250,39 @@ class MdRecoveryTest {
             f.readFully(got);
             assertThat(got).isEqualTo(data);
         }
+    }
+
+    @Test
+    void growAddsAndRemovesAnInternalBitmapOnARunningArray() throws Exception {
+        assumeTrue(Files.isExecutable(MdLifecycleTest.MDADM), "mdadm not installed");
+        List<String> m = files(2);
+        MdArray a = ArrayCreate.create(arrays, spec(1, 2, 0, true, m, false)).array();
+        assertThat(MdAttributes.read(a, "bitmap/location")).isEqualTo("none");
+        a.setInternalBitmap(true);
+        assertThat(MdAttributes.read(a, "bitmap/location")).isEqualTo("+8");
+        assertThat(SyncIo.write(a.mddev(), 0, new byte[8192])).isEqualTo(BlkStatus.OK);
+        assertThatThrownBy(() -> a.setInternalBitmap(true))
+                .hasMessage("mdadm: /dev/md0 already has a bitmap (internal)");
+        a.stop();
+        // mdadm -X reads a regular file as a bitmap file; the member's bitmap is 4 KiB after its superblock
+        try (var f = new java.io.RandomAccessFile(m.get(0), "r")) {
+            byte[] magic = new byte[4];
+            f.seek(16 * 512);
+            f.readFully(magic);
+            assertThat(new String(magic, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("bitm");
+        }
+        Process p = new ProcessBuilder(MdLifecycleTest.MDADM.toString(), "--examine", m.get(0))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        assertThat(out).contains("Feature Map : 0x1", "Internal Bitmap : 8 sectors from superblock", "- correct");
+        assertThat(MdLifecycleTest.readSb(m.get(0)).featureMap() & Superblock1.FEATURE_BITMAP_OFFSET).isOne();
+
+        MdArray b = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false).array();
+        assertThat(b.bitmap()).isNotNull();
+        b.setInternalBitmap(false);
+        b.stop();
+        assertThat(MdLifecycleTest.readSb(m.get(0)).featureMap() & Superblock1.FEATURE_BITMAP_OFFSET).isZero();
     }
 
     @Test
