@@ -132,6 +132,10 @@ class MdUnderLoadTest {
         assertThat(DaemonEndToEndTest.sha256(back)).isEqualTo(DaemonEndToEndTest.sha256(shadow));
 
         Map<String, Object> detail = md.detail("md0");
+        for (int i = 0; i < 100 && !"clean".equals(detail.get("state")); i++) {
+            Thread.sleep(50);   // "active" until safe_mode_delay (200 ms) passed without writes
+            detail = md.detail("md0");
+        }
         assertThat(detail.get("state")).isEqualTo("clean");
         assertThat(detail.get("active_devices")).isEqualTo((long) members);
         assertThat(detail.get("failed_devices")).isEqualTo((long) failures);
