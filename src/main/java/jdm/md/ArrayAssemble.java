@@ -190,8 +190,15 @@ public final class ArrayAssemble {
                 array.stop();
                 throw new MdException(e.errno(), String.join("\n", messages));
             }
-            messages.add("mdadm: " + dev + " has been started with " + working + " drive"
-                    + (working == 1 ? "" : "s") + (missing > 0 ? " (out of " + raidDisks + ")" : "")
+            // mdadm's start_array: members still being recovered (a recovery_offset) count as "rebuilding"
+            int rebuilding = 0;
+            for (Candidate c : byRole) {
+                rebuilding += c != null && c.sb().hasFeature(Superblock1.FEATURE_RECOVERY_OFFSET) ? 1 : 0;
+            }
+            int ok = working - rebuilding;
+            messages.add("mdadm: " + dev + " has been started with " + ok + " drive" + (ok == 1 ? "" : "s")
+                    + (ok < raidDisks ? " (out of " + raidDisks + ")" : "")
+                    + (rebuilding == 0 ? "" : (spares.isEmpty() ? " and " : ", ") + rebuilding + " rebuilding")
                     + (spares.isEmpty() ? "" : " and " + spares.size() + " spare" + (spares.size() == 1 ? "" : "s"))
                     + ".");
             return new Outcome(array, true, messages);
