@@ -626,7 +626,6 @@ public final class MdArray {
         return level == 1 || level == 4 || level == 5 || level == 6 || level == 10;
     }
 
-    /** Starts action at from (lock held); for CHECK and REPAIR the mismatch count starts again. */
     /**
      * Recovery of the members not in sync: when each of them is a re-added member the bitmap still covers (no bit
      * cleared since it left: md_bitmap's events_cleared), only the bitmap's dirty regions are rebuilt, as raid1/10
@@ -655,6 +654,7 @@ public final class MdArray {
         arrays.changed();
     }
 
+    /** Starts action at from (lock held); for CHECK and REPAIR the mismatch count starts again. */
     private void startSync(SyncAction action, long from) {
         Mddev md = mddev;
         lastSyncAction = action;
