@@ -18,6 +18,8 @@ final class VectorParity implements ParityKernel {
     private static final long LOW7 = 0xfefefefefefefefeL;
     private static final long POLY = 0x1d1d1d1d1d1d1d1dL;
     private static final SwarParity TAIL = new SwarParity();
+    private static final ByteVector POLY_B = ByteVector.broadcast(B, (byte) 0x1d);
+    private static final ByteVector ZERO_B = ByteVector.zero(B);
 
     private static LongVector load(byte[] b, int off) {
         return ByteVector.fromArray(B, b, off).reinterpretAsLongs();
@@ -31,6 +33,14 @@ final class VectorParity implements ParityKernel {
         LongVector top = v.and(HIGH);
         LongVector mask = top.lanewise(VectorOperators.LSHL, 1).sub(top.lanewise(VectorOperators.LSHR, 7));
         return v.lanewise(VectorOperators.LSHL, 1).and(LOW7).lanewise(VectorOperators.XOR, mask.and(POLY));
+    }
+
+    /**
+     * Q's multiply by g = 2 in GF(2^8) on byte lanes: each byte doubled (an add, which cannot carry into its
+     * neighbour), and 0x1d folded back in where the top bit fell off (the lanes that were negative as bytes).
+     */
+    private static ByteVector mul2(ByteVector v) {
+        return v.add(v).lanewise(VectorOperators.XOR, POLY_B.blend(ZERO_B, v.compare(VectorOperators.GE, (byte) 0)));
     }
 
     /** Bytes the vector loop covers; the rest (less than one vector) goes to the scalar code. */
@@ -64,33 +74,33 @@ final class VectorParity implements ParityKernel {
             }
         } else {
             for (; i + 2 * W <= n; i += 2 * W) {
-                LongVector wp0 = load(data[z0], offs[z0] + i);
-                LongVector wp1 = load(data[z0], offs[z0] + i + W);
-                LongVector wq0 = wp0;
-                LongVector wq1 = wp1;
+                ByteVector wp0 = ByteVector.fromArray(B, data[z0], offs[z0] + i);
+                ByteVector wp1 = ByteVector.fromArray(B, data[z0], offs[z0] + i + W);
+                ByteVector wq0 = wp0;
+                ByteVector wq1 = wp1;
                 for (int z = z0 - 1; z >= 0; z--) {
-                    LongVector wd0 = load(data[z], offs[z] + i);
-                    LongVector wd1 = load(data[z], offs[z] + i + W);
+                    ByteVector wd0 = ByteVector.fromArray(B, data[z], offs[z] + i);
+                    ByteVector wd1 = ByteVector.fromArray(B, data[z], offs[z] + i + W);
                     wp0 = wp0.lanewise(VectorOperators.XOR, wd0);
                     wp1 = wp1.lanewise(VectorOperators.XOR, wd1);
                     wq0 = mul2(wq0).lanewise(VectorOperators.XOR, wd0);
                     wq1 = mul2(wq1).lanewise(VectorOperators.XOR, wd1);
                 }
-                store(wp0, p, pOff + i);
-                store(wp1, p, pOff + i + W);
-                store(wq0, q, qOff + i);
-                store(wq1, q, qOff + i + W);
+                wp0.intoArray(p, pOff + i);
+                wp1.intoArray(p, pOff + i + W);
+                wq0.intoArray(q, qOff + i);
+                wq1.intoArray(q, qOff + i + W);
             }
             for (; i < n; i += W) {
-                LongVector wp = load(data[z0], offs[z0] + i);
-                LongVector wq = wp;
+                ByteVector wp = ByteVector.fromArray(B, data[z0], offs[z0] + i);
+                ByteVector wq = wp;
                 for (int z = z0 - 1; z >= 0; z--) {
-                    LongVector wd = load(data[z], offs[z] + i);
+                    ByteVector wd = ByteVector.fromArray(B, data[z], offs[z] + i);
                     wp = wp.lanewise(VectorOperators.XOR, wd);
                     wq = mul2(wq).lanewise(VectorOperators.XOR, wd);
                 }
-                store(wp, p, pOff + i);
-                store(wq, q, qOff + i);
+                wp.intoArray(p, pOff + i);
+                wq.intoArray(q, qOff + i);
             }
         }
         if (i < len) {
