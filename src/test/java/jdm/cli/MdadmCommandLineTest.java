@@ -33,7 +33,7 @@ class MdadmCommandLineTest {
     record Result(int status, String out, String err, List<Call> calls) {
     }
 
-    static final Path CWD = Path.of("/work/here");
+    static final Path CWD = Path.of("/home/user/here");
 
     /** Runs a command line against a fake daemon that answers each op with reply (or fails per the function). */
     static Result run(Function<Call, Object> daemon, String stdin, MdadmRun.MemberProbe probe, String... argv) {
@@ -98,7 +98,7 @@ class MdadmCommandLineTest {
                 "assume_clean", true, "run", true, "force", true, "readonly", null, "homehost", "oracle",
                 "array_name", "r5", "uuid", "01234567:89abcdef:01234567:89abcdef", "size_kib", 8192L,
                 "consistency_policy", null, "devices", List.of("a.img", "b.img", "missing", "/abs/d.img"),
-                "cwd", "/work/here"));
+                "cwd", "/home/user/here"));
         // -e given: no "Defaulting" line; no messages in the reply: mdadm's line for a started array
         assertThat(r.err()).isEqualTo("mdadm: array /dev/md0 started.\n");
     }
@@ -250,7 +250,7 @@ class MdadmCommandLineTest {
         Result r = run("--assemble", "/dev/md0", "a.img", "b.img", "--uuid=01234567:89abcdef:01234567:89abcdef",
                 "--run", "--readonly", "--force");
         assertThat(r.calls().getFirst()).isEqualTo(new Call("md_assemble", map("name", "/dev/md0", "devices",
-                List.of("a.img", "b.img"), "cwd", "/work/here", "uuid", "01234567:89abcdef:01234567:89abcdef",
+                List.of("a.img", "b.img"), "cwd", "/home/user/here", "uuid", "01234567:89abcdef:01234567:89abcdef",
                 "array_name", null, "run", true, "readonly", true, "force", true)));
         r = run("-A", "/dev/md0", "-R", "a.img");
         assertThat(r.calls().getFirst().args()).containsEntry("run", true).containsEntry("readonly", false)
@@ -313,7 +313,7 @@ class MdadmCommandLineTest {
         Result r = run("/dev/md0", "--fail", "/dev/X", "--remove", "/dev/X", "--add", "n.img", "--re-add", "o.img");
         assertThat(r.calls()).extracting(c -> c.args().get("action") + " " + c.args().get("device"))
                 .containsExactly("fail /dev/X", "remove /dev/X", "add n.img", "re-add o.img");
-        assertThat(r.calls().getFirst().args()).containsEntry("name", "/dev/md0").containsEntry("cwd", "/work/here");
+        assertThat(r.calls().getFirst().args()).containsEntry("name", "/dev/md0").containsEntry("cwd", "/home/user/here");
         assertThat(r.err()).isEqualTo("mdadm: set /dev/X faulty in /dev/md0\nmdadm: hot removed /dev/X from /dev/md0\n"
                 + "mdadm: added n.img\nmdadm: re-added o.img\n");
         r = run("--manage", "/dev/md0", "-f", "a", "--remove", "a", "-a", "b");
