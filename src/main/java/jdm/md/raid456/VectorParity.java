@@ -6,17 +6,15 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The int64 code of {@link SwarParity} widened to the machine's vectors with the Vector API (jdk.incubator.vector):
- * lanes of 64 bits, the same shift/mask multiply-by-2 on every byte, two vectors per step so the Horner chains
- * overlap. Only loaded when the module is present ({@link Parities}). Lengths are multiples of 64 bytes.
+ * {@link SwarParity}'s loops widened to the machine's vectors with the Vector API (jdk.incubator.vector): XOR on
+ * 64-bit lanes, Q's multiply-by-2 on byte lanes (an add and a compare-blend, where the int64 code needs a
+ * shift/mask sequence), two vectors per step so the Horner chains overlap. Only loaded when the module is present
+ * ({@link Parities}). Lengths are multiples of 64 bytes.
  */
 final class VectorParity implements ParityKernel {
     private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, L.vectorShape());
     private static final int W = L.vectorByteSize();
-    private static final long HIGH = 0x8080808080808080L;
-    private static final long LOW7 = 0xfefefefefefefefeL;
-    private static final long POLY = 0x1d1d1d1d1d1d1d1dL;
     private static final SwarParity TAIL = new SwarParity();
     private static final ByteVector POLY_B = ByteVector.broadcast(B, (byte) 0x1d);
     private static final ByteVector ZERO_B = ByteVector.zero(B);
@@ -27,12 +25,6 @@ final class VectorParity implements ParityKernel {
 
     private static void store(LongVector v, byte[] b, int off) {
         v.reinterpretAsBytes().intoArray(b, off);
-    }
-
-    private static LongVector mul2(LongVector v) {
-        LongVector top = v.and(HIGH);
-        LongVector mask = top.lanewise(VectorOperators.LSHL, 1).sub(top.lanewise(VectorOperators.LSHR, 7));
-        return v.lanewise(VectorOperators.LSHL, 1).and(LOW7).lanewise(VectorOperators.XOR, mask.and(POLY));
     }
 
     /**
@@ -126,15 +118,14 @@ final class VectorParity implements ParityKernel {
             return;
         }
         int n = body(len);
-        LongVector zero = LongVector.zero(L);
         int i = 0;
         for (; i < n; i += W) {
-            LongVector wp = zero;
-            LongVector wq = zero;
+            ByteVector wp = ZERO_B;
+            ByteVector wq = ZERO_B;
             for (int z = stop; z >= start; z--) {
                 wq = mul2(wq);
                 if (data[z] != null) {
-                    LongVector wd = load(data[z], offs[z] + i);
+                    ByteVector wd = ByteVector.fromArray(B, data[z], offs[z] + i);
                     wp = wp.lanewise(VectorOperators.XOR, wd);
                     wq = wq.lanewise(VectorOperators.XOR, wd);
                 }
@@ -143,10 +134,10 @@ final class VectorParity implements ParityKernel {
                 wq = mul2(wq);
             }
             if (p != null) {
-                store(load(p, pOff + i).lanewise(VectorOperators.XOR, wp), p, pOff + i);
+                ByteVector.fromArray(B, p, pOff + i).lanewise(VectorOperators.XOR, wp).intoArray(p, pOff + i);
             }
             if (q != null) {
-                store(load(q, qOff + i).lanewise(VectorOperators.XOR, wq), q, qOff + i);
+                ByteVector.fromArray(B, q, qOff + i).lanewise(VectorOperators.XOR, wq).intoArray(q, qOff + i);
             }
         }
         if (i < len) {
