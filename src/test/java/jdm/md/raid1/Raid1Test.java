@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.HeldDevice;
@@ -27,6 +26,7 @@ import jdm.md.SyncAction;
 import jdm.md.personalities.BuiltinPersonalities;
 import jdm.testing.FaultyDisk;
 import jdm.testing.MdLayoutsRecorded;
+import jdm.testing.MdTestMembers;
 import jdm.testing.MemoryDisk;
 import jdm.testing.SyncIo;
 import org.junit.jupiter.api.Test;
@@ -40,12 +40,16 @@ class Raid1Test {
     private final List<String> log = new CopyOnWriteArrayList<>();
 
     private static Rdev rdev(BlockDevice d, int i, long sectors, int role) {
-        Rdev r = new Rdev(HeldDevice.of(d, 7, i, () -> { }), "m" + i, OFFSET, sectors, role);
-        if (role >= 0) {
-            r.set(Rdev.Flag.IN_SYNC);
-            r.setRecoveryOffset(Rdev.MAX_SECTOR);
-        }
-        return r;
+        return MdTestMembers.rdev(d, i, OFFSET, sectors, role);
+    }
+
+    private static byte[] random(int sectors, long seed) {
+        return MdTestMembers.random(sectors, seed);
+    }
+
+    /** Runs one whole pass of action the way the sync thread drives it. */
+    static long pass(Personality p, SyncAction action) throws InterruptedException {
+        return MdTestMembers.pass(p, action);
     }
 
     private Mddev array(BlockDevice... disks) throws MdException {
@@ -63,24 +67,6 @@ class Raid1Test {
             d[i] = new MemoryDisk("m" + i, OFFSET + MEMBER);
         }
         return d;
-    }
-
-    private static byte[] random(int sectors, long seed) {
-        byte[] b = new byte[sectors * 512];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    /** Runs one whole pass of action the way the sync thread drives it. */
-    static long pass(Personality p, SyncAction action) throws InterruptedException {
-        AtomicLong mismatches = new AtomicLong();
-        long total = p.syncSectors(action);
-        for (long s = 0; s < total; ) {
-            long n = p.syncRequest(s, total - s, action, mismatches);
-            assertThat(n).isPositive();
-            s += n;
-        }
-        return mismatches.get();
     }
 
     @Test
@@ -119,38 +105,7 @@ class Raid1Test {
     void concurrentRandomWritesReadBackAndEveryMirrorIsIdentical() throws Exception {
         MemoryDisk[] d = disks(3);
         try (Mddev md = array(d)) {
-            byte[] model = new byte[(int) MEMBER * 512];
-            int threads = 4;
-            int region = (int) MEMBER / threads;
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            List<Future<?>> fs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int base = t * region;
-                long seed = t;
-                fs.add(pool.submit(() -> {
-                    Random rnd = new Random(seed);
-                    for (int i = 0; i < 200; i++) {
-                        int len = 1 + rnd.nextInt(64);
-                        int at = base + rnd.nextInt(region - len);
-                        byte[] data = random(len, rnd.nextLong());
-                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
-                        synchronized (model) {
-                            System.arraycopy(data, 0, model, at * 512, data.length);
-                        }
-                        int r = base + rnd.nextInt(region - 8);
-                        byte[] want;
-                        synchronized (model) {
-                            want = Arrays.copyOfRange(model, r * 512, (r + 8) * 512);
-                        }
-                        assertThat(SyncIo.read(md, r, 8)).isEqualTo(want);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-            pool.shutdown();
+            byte[] model = MdTestMembers.concurrentWritesVerified(md, (int) MEMBER, 8);
             assertThat(SyncIo.read(md, 0, (int) MEMBER)).isEqualTo(model);
             for (MemoryDisk disk : d) {
                 assertThat(disk.bytes(OFFSET, (int) MEMBER)).as(disk.name()).isEqualTo(model);

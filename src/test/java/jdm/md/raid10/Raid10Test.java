@@ -13,7 +13,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.HeldDevice;
@@ -28,6 +27,7 @@ import jdm.md.layout.Raid10Layout;
 import jdm.md.personalities.BuiltinPersonalities;
 import jdm.testing.FaultyDisk;
 import jdm.testing.MdLayoutsRecorded;
+import jdm.testing.MdTestMembers;
 import jdm.testing.MemoryDisk;
 import jdm.testing.SyncIo;
 import org.junit.jupiter.api.Test;
@@ -105,12 +105,16 @@ class Raid10Test {
     }
 
     private static Rdev rdev(BlockDevice d, int i, long sectors, int role) {
-        Rdev r = new Rdev(HeldDevice.of(d, 7, i, () -> { }), "m" + i, OFFSET, sectors, role);
-        if (role >= 0) {
-            r.set(Rdev.Flag.IN_SYNC);
-            r.setRecoveryOffset(Rdev.MAX_SECTOR);
-        }
-        return r;
+        return MdTestMembers.rdev(d, i, OFFSET, sectors, role);
+    }
+
+    private static byte[] random(int sectors, long seed) {
+        return MdTestMembers.random(sectors, seed);
+    }
+
+    /** Runs one whole pass of action the way the sync thread drives it. */
+    static long pass(Personality p, SyncAction action) throws InterruptedException {
+        return MdTestMembers.pass(p, action);
     }
 
     private Mddev array(String layout, int chunk, long member, BlockDevice... disks) throws MdException {
@@ -128,23 +132,6 @@ class Raid10Test {
             d[i] = new MemoryDisk("m" + i, OFFSET + member);
         }
         return d;
-    }
-
-    private static byte[] random(int sectors, long seed) {
-        byte[] b = new byte[sectors * 512];
-        new Random(seed).nextBytes(b);
-        return b;
-    }
-
-    static long pass(Personality p, SyncAction action) throws InterruptedException {
-        AtomicLong mismatches = new AtomicLong();
-        long total = p.syncSectors(action);
-        for (long s = 0; s < total; ) {
-            long n = p.syncRequest(s, total - s, action, mismatches);
-            assertThat(n).isPositive();
-            s += n;
-        }
-        return mismatches.get();
     }
 
     private static void assertMembers(MemoryDisk[] d, byte[][] want) {
@@ -214,38 +201,7 @@ class Raid10Test {
         MemoryDisk[] d = disks(4, MEMBER);
         try (Mddev md = array("f2", 16, MEMBER, d)) {
             int size = (int) md.sizeSectors();
-            byte[] model = new byte[size * 512];
-            int threads = 4;
-            int region = size / threads;
-            ExecutorService pool = Executors.newFixedThreadPool(threads);
-            List<Future<?>> fs = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int base = t * region;
-                long seed = t;
-                fs.add(pool.submit(() -> {
-                    Random rnd = new Random(seed);
-                    for (int i = 0; i < 200; i++) {
-                        int len = 1 + rnd.nextInt(64);
-                        int at = base + rnd.nextInt(region - len);
-                        byte[] data = random(len, rnd.nextLong());
-                        assertThat(SyncIo.write(md, at, data)).isEqualTo(BlkStatus.OK);
-                        synchronized (model) {
-                            System.arraycopy(data, 0, model, at * 512, data.length);
-                        }
-                        int r = base + rnd.nextInt(region - 40);
-                        byte[] want;
-                        synchronized (model) {
-                            want = Arrays.copyOfRange(model, r * 512, (r + 40) * 512);
-                        }
-                        assertThat(SyncIo.read(md, r, 40)).isEqualTo(want);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : fs) {
-                f.get();
-            }
-            pool.shutdown();
+            byte[] model = MdTestMembers.concurrentWritesVerified(md, size, 40);
             assertThat(SyncIo.read(md, 0, size)).isEqualTo(model);
             assertMembers(d, Reference.of(4, "f2", 16, MEMBER).members(model));
             assertThat(pass(md.personality(), SyncAction.CHECK)).isZero();
