@@ -14,7 +14,8 @@ import jdm.md.sb.SuperblockException;
 /**
  * mdadm --assemble with the kernel's side of it (Assemble.c, then super_1_validate and do_md_run): reads each
  * member's superblock, checks they belong to one set (the uuid), takes the freshest by events, gives every member
- * its role from that superblock's dev_roles (stale members join as spares, to be recovered), and starts the array
+ * its role from that superblock's dev_roles (stale members, more than one event behind, join as spares to be
+ * recovered), and starts the array
  * when enough members are there: all of them, or with {@code run} as many as the level can lose.
  */
 public final class ArrayAssemble {
@@ -127,7 +128,9 @@ public final class ArrayAssemble {
         List<Candidate> unused = new ArrayList<>();
         for (Candidate c : found) {
             Superblock1 sb = c.sb();
-            boolean stale = Long.compareUnsigned(sb.events(), ref.events()) < 0;
+            // a difference of one is allowed, as mdadm's event_margin and super_1_validate (ev1 + 1 < events) do:
+            // md_update_sb writes the members one by one, so a crash between two of them leaves that difference
+            boolean stale = Long.compareUnsigned(sb.events() + 1, ref.events()) < 0;
             if (stale && force) {
                 messages.add("mdadm: forcing event count in " + c.path() + "(" + sb.events() + ") from "
                         + sb.events() + " up to " + ref.events());

@@ -149,6 +149,33 @@ class MdLifecycleTest {
     }
 
     @Test
+    void aMemberOneEventBehindIsCurrentAsAfterACrashInsideTheSuperblockUpdate() throws Exception {
+        List<String> m = files(4);
+        ArrayCreate.create(arrays, spec("md0", 5, 4, true, m)).array().stop();
+        // the crash wrote the new superblock to m0 only: m1..m3 are one event behind
+        long events = readSb(m.get(0)).events();
+        for (String f : m.subList(1, 4)) {
+            Superblock1 sb = readSb(f).setEvents(events - 1);
+            try (RandomAccessFile raf = new RandomAccessFile(f, "rw")) {
+                raf.getChannel().write(sb.encode(), 4096);
+            }
+        }
+        var o = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
+        assertThat(o.messages()).containsExactly("mdadm: /dev/md0 has been started with 4 drives.");
+        assertThat(o.array().mddev().personality().degraded()).isZero();
+        o.array().stop();
+        // two events behind is stale: m1 joins as a spare
+        Superblock1 sb = readSb(m.get(1)).setEvents(readSb(m.get(0)).events() - 2);
+        try (RandomAccessFile raf = new RandomAccessFile(m.get(1), "rw")) {
+            raf.getChannel().write(sb.encode(), 4096);
+        }
+        var degraded = ArrayAssemble.assemble(arrays, "md0", m, Path.of("/"), null, false, false, false);
+        assertThat(degraded.messages()).containsExactly("mdadm: /dev/md0 assembled from 3 drives and 1 spare - need"
+                + " all 4 to start it (use --run to insist).");
+        degraded.array().stop();
+    }
+
+    @Test
     void aDegradedArrayStartsOnlyWithRun() throws Exception {
         List<String> m = files(3);
         ArrayCreate.create(arrays, spec("md0", 5, 3, true, m)).array().stop();
