@@ -33,6 +33,15 @@ public interface BlockDevice extends AutoCloseable {
         return sectors <= 0 || sink.extent(sectors, 0);
     }
 
+    /**
+     * The file region [sector, sector + sectors) reads as, held as I/O in flight until the region is closed; null
+     * when the range does not read as one stretch of one file (then submit a READ bio). For zero-copy sending; a
+     * plain read is always correct. The default: null.
+     */
+    default ReadRegion readRegion(long sector, int sectors) {
+        return null;
+    }
+
     /** Releases the device's resources; bios already ended are unaffected. */
     @Override
     default void close() {

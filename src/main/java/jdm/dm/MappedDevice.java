@@ -8,6 +8,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.ExtentSink;
+import jdm.block.ReadRegion;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 
@@ -322,6 +323,34 @@ public final class MappedDevice implements BlockDevice {
             sector += len;
         }
         return true;
+    }
+
+    /**
+     * The live table's file region for a range inside one target, held as I/O in flight (suspend waits for its
+     * close) so that no reply goes out from a table already swapped out; null while suspended (the READ bio then
+     * waits as bios do) and for ranges no target can give (they cross targets or a target transforms them).
+     */
+    @Override
+    public ReadRegion readRegion(long sector, int sectors) {
+        if ((gate.getAndIncrement() & BLOCKED) != 0) {
+            exitIo();
+            return null;
+        }
+        ReadRegion region = null;
+        try {
+            Table t = live;
+            if (t != null && sector + sectors <= t.sizeSectors()) {
+                Table.Entry e = t.entry(t.find(sector));
+                if (sector + sectors <= e.endSector()) {
+                    region = e.target().readRegion(sector - e.beginSector(), sectors);
+                }
+            }
+        } finally {
+            if (region == null) {
+                exitIo();
+            }
+        }
+        return region == null ? null : region.heldBy(this::exitIo);
     }
 
     // ---- the request path ----

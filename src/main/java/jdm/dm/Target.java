@@ -36,6 +36,14 @@ public interface Target {
         return sectors <= 0 || sink.extent(sectors, 0);
     }
 
+    /**
+     * The file region a target-relative range reads as (see {@link jdm.block.BlockDevice#readRegion}): a target
+     * that maps the range unchanged onto one device asks that device; the default, null, sends reads through map.
+     */
+    default jdm.block.ReadRegion readRegion(long sector, int sectors) {
+        return null;
+    }
+
     /** Appends the parameters part of the status line (no start, length or type), in the kernel's exact format. */
     void status(StatusType type, StringBuilder out);
 

@@ -95,6 +95,9 @@ final class Connection implements Runnable {
             if (session != null) {
                 export = session.export();
                 sender.encoder(session.structuredReplies() ? ReplyEncoder.STRUCTURED : ReplyEncoder.SIMPLE);
+                if (tls == null || !tls.secure()) {
+                    sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference
+                }
                 new Transmission(this, in, session).run();
             }
         } catch (IOException e) {
@@ -177,6 +180,11 @@ final class Connection implements Runnable {
     }
 
     /** Queues a reply; see {@link ReplySender}. */
+    /** Whether replies may carry file regions (see {@link ReplySender#zeroCopy(SocketChannel)}). */
+    boolean zeroCopy() {
+        return sender.zeroCopy();
+    }
+
     void send(Reply r) {
         sender.send(r);
     }

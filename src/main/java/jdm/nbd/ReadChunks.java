@@ -57,6 +57,12 @@ final class ReadChunks {
         return n[0] == 0 ? null : encode(handle, offset, data, holes, n[0]);
     }
 
+    /** True if the device's map shows a zero range in [offset, offset + length) large enough for a hole chunk. */
+    static boolean holeIn(BlockDevice device, long offset, int length) {
+        return !device.extents(offset >>> Bio.SECTOR_SHIFT, length >>> Bio.SECTOR_SHIFT,
+                (sectors, flags) -> (flags & ExtentSink.ZERO) == 0 || sectors << Bio.SECTOR_SHIFT < MIN_HOLE);
+    }
+
     /** True if some aligned 4 KiB block of the buffer is all zeros: the first word of each says most of it. */
     private static boolean anyZeroBlock(ByteBuffer data, int length) {
         for (int p = 0; p + MIN_HOLE <= length; p += MIN_HOLE) {

@@ -1,6 +1,7 @@
 package jdm.nbd;
 
 import java.nio.ByteBuffer;
+import jdm.block.ReadRegion;
 
 /**
  * A reply waiting for the socket: handle, error and, on success, the payload (a READ's data, a block status
@@ -15,6 +16,8 @@ class Reply {
     final long offset;
     int error;
     ByteBuffer payload;
+    /** Instead of a payload, a READ's data by reference: sent from the file to the socket after the header. */
+    ReadRegion region;
     /** When set, the whole reply as it goes on the wire (chunk headers and data), sent instead of header + payload. */
     ByteBuffer[] wire;
     Reply next;
@@ -28,6 +31,11 @@ class Reply {
     Reply(long handle, int command, long offset, int error) {
         this(handle, command, offset);
         this.error = error;
+    }
+
+    /** Bytes that follow the header: the payload's or the region's. */
+    int payloadBytes() {
+        return payload != null ? payload.remaining() : region != null ? (int) region.length() : 0;
     }
 
     void sent() {

@@ -21,7 +21,7 @@ enum ReplyEncoder {
     STRUCTURED {
         @Override
         void header(Reply r, ByteBuffer h) {
-            int payload = r.payload == null ? 0 : r.payload.remaining();
+            int payload = r.payloadBytes();
             if (r.error != NbdErrno.OK) {
                 // A READ the device failed names where (the request's start: no data of it was sent; the range is
                 // not empty, as only non-empty requests reach the device). Refusals by the reader are plain errors.

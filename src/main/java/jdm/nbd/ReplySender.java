@@ -1,12 +1,15 @@
 package jdm.nbd;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.channels.GatheringByteChannel;
+import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import jdm.block.ReadRegion;
 
 /**
  * Sends a connection's replies in completion order, each header written by the connection's {@link ReplyEncoder}. Completing threads
@@ -26,9 +29,13 @@ final class ReplySender {
     // Touched only by the thread holding 'sending'.
     private final ByteBuffer[] headers = new ByteBuffer[BATCH];
     private final ByteBuffer[] iov = new ByteBuffer[2 * BATCH + ReadChunks.MAX_BUFFERS];
+    /** The piece of a region sent by copying while the socket is full (see {@link #transferFully}). */
+    private final ByteBuffer bounce = ByteBuffer.allocateDirect(16 << 10);
     private volatile boolean broken;
     /** Set once, after the handshake and before the first request: the reader starts every request after it. */
     private ReplyEncoder encoder = ReplyEncoder.SIMPLE;
+    /** The plain socket, when replies may carry file regions (not under TLS): set before the first request. */
+    private SocketChannel zeroCopy;
 
     /** onFailure runs once, on the first failed write (the client is gone): it should stop the reader. */
     ReplySender(GatheringByteChannel channel, Runnable onFailure) {
@@ -66,6 +73,15 @@ final class ReplySender {
         }
     }
 
+    /** Lets replies carry {@link Reply#region file regions}, sent to this socket with sendfile. */
+    void zeroCopy(SocketChannel socket) {
+        zeroCopy = socket;
+    }
+
+    boolean zeroCopy() {
+        return zeroCopy != null;
+    }
+
     boolean broken() {
         return broken;
     }
@@ -81,7 +97,8 @@ final class ReplySender {
         while (fifo != null) {
             int n = 0;
             int v = 0;
-            for (Reply r = fifo; r != null && n < BATCH; r = r.next, n++) {
+            ReadRegion region = null; // a batch ends with the first reply that has one: its data follows the iovecs
+            for (Reply r = fifo; r != null && n < BATCH && region == null; r = r.next, n++) {
                 if (r.wire != null) {
                     if (v + r.wire.length > 2 * BATCH && n > 0) {
                         break; // the next write call takes it
@@ -98,10 +115,14 @@ final class ReplySender {
                 if (r.payload != null) {
                     iov[v++] = r.payload;
                 }
+                region = r.region;
             }
             if (!broken) {
                 try {
                     writeFully(v);
+                    if (region != null) {
+                        transferFully(region);
+                    }
                 } catch (IOException | RuntimeException | OutOfMemoryError e) { // every reply is released below
                     broken = true;
                     LOG.log(Level.DEBUG, "send failed, dropping connection: {0}", e.toString());
@@ -115,6 +136,45 @@ final class ReplySender {
                 r.next = null;
                 r.sent();
             }
+        }
+    }
+
+    /**
+     * Sends a region: memory as it is, a file with sendfile. The JDK gives a socket that virtual threads use a non-blocking descriptor and
+     * parks them in write() until it is writable, but its sendfile path does not park: it returns 0 when the socket
+     * is full. Then a small piece goes the copying way, whose write parks until the client has read (a Unix socket
+     * wakes writers when three quarters of its buffer are free), and sendfile goes on: most bytes still go by
+     * reference.
+     */
+    private void transferFully(ReadRegion region) throws IOException {
+        ByteBuffer[] memory = region.buffers();
+        if (memory != null) { // the device's own memory: one gathering write, as the channel (maybe TLS) takes it
+            for (int first = 0; first < memory.length; ) {
+                channel.write(memory, first, memory.length - first);
+                while (first < memory.length && !memory[first].hasRemaining()) {
+                    first++;
+                }
+            }
+            return;
+        }
+        long pos = region.position();
+        long end = pos + region.length();
+        while (pos < end) {
+            long n = region.file().transferTo(pos, end - pos, zeroCopy);
+            if (n == 0) {
+                ByteBuffer piece = bounce.clear().limit((int) Math.min(bounce.capacity(), end - pos));
+                while (piece.hasRemaining()) {
+                    if (region.file().read(piece, pos + piece.position()) < 0) {
+                        // the file shrank under the device: the header promised bytes we no longer have
+                        throw new EOFException("file region ends at " + (pos + piece.position()) + ", not " + end);
+                    }
+                }
+                n = piece.flip().remaining();
+                while (piece.hasRemaining()) {
+                    zeroCopy.write(piece);
+                }
+            }
+            pos += n;
         }
     }
 

@@ -5,6 +5,7 @@ import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.BioEndIo;
 import jdm.block.BlockDevice;
+import jdm.block.ReadRegion;
 import jdm.block.Op;
 
 /**
@@ -48,6 +49,9 @@ final class Request extends Reply implements Runnable, BioEndIo {
                 // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
                 // while it is still in the CPU cache.
                 conn.backlog().awaitRoom();
+                if (byReference()) {
+                    return;
+                }
                 buf = conn.pool().take(bytes);
             }
             bio = new Bio(op, flags, device, sector, sectors, buf, this);
@@ -67,6 +71,32 @@ final class Request extends Reply implements Runnable, BioEndIo {
         // How long submit held this thread for the device alone: until end-io if that came inside submit.
         long ended = endedAt;
         conn.submitCost().record((ended != 0 ? ended : System.nanoTime()) - start);
+    }
+
+    /**
+     * Replies to a READ with the region its range reads as, when the device has one (a linear or striped table in
+     * one piece over a file or a RAM disk) and it holds no hole to send as such: no buffer, no copy here; the
+     * sender passes the bytes on from the page cache (sendfile, not under TLS) or from the RAM disk's pages. False
+     * when the read has to go as a bio.
+     */
+    private boolean byReference() {
+        ReadRegion rr = device.readRegion(sector, sectors);
+        if (rr == null) {
+            return false;
+        }
+        try {
+            if (rr.file() != null && !conn.zeroCopy() || mayHaveHoles && ReadChunks.holeIn(device, offset, bytes)) {
+                rr.close(); // the bio path reads it (and sends a hole as OFFSET_HOLE)
+                return false;
+            }
+        } catch (RuntimeException e) {
+            rr.close();
+            throw e;
+        }
+        region = rr;
+        conn.backlog().filled(bytes);
+        conn.send(this);
+        return true;
     }
 
     /** Flushes and FUA writes wait for the disk by design: they say nothing about the device's usual speed. */
@@ -123,6 +153,11 @@ final class Request extends Reply implements Runnable, BioEndIo {
     @Override
     void sent() {
         wire = null;
+        if (region != null) {
+            region.close();
+            region = null;
+            conn.backlog().sent(bytes);
+        }
         if (payload != null) {
             conn.backlog().sent(bytes);
             payload = null;

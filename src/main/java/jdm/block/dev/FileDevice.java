@@ -11,6 +11,7 @@ import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
 import jdm.block.ExtentSink;
+import jdm.block.ReadRegion;
 import jdm.block.Errno;
 
 /**
@@ -83,6 +84,12 @@ public final class FileDevice implements BlockDevice {
             s = statusOf(e);
         }
         bio.endio(s);
+    }
+
+    /** Every range is one stretch of the file: reads may go from its page cache to a socket by reference. */
+    @Override
+    public ReadRegion readRegion(long sector, int sectors) {
+        return ReadRegion.ofFile(channel, sector << Bio.SECTOR_SHIFT, (long) sectors << Bio.SECTOR_SHIFT);
     }
 
     /**

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
+import jdm.block.ReadRegion;
 
 /**
  * A sparse device in memory: 64 KiB pages allocated on first write, unwritten and discarded ranges read as zeros.
@@ -79,6 +80,22 @@ public final class MemoryDevice implements BlockDevice {
         if (leaf != null && leaf.getAndSet((int) (pageNo & LEAF_MASK), null) != null) {
             allocated.decrementAndGet();
         }
+    }
+
+    /** The pages' bytes themselves (unwritten ones as zeros), read-only: a reader sends them without a copy. */
+    @Override
+    public ReadRegion readRegion(long sector, int sectors) {
+        long pos = sector << Bio.SECTOR_SHIFT;
+        long end = pos + ((long) sectors << Bio.SECTOR_SHIFT);
+        ByteBuffer[] out = new ByteBuffer[(int) (((end - 1) >>> PAGE_SHIFT) - (pos >>> PAGE_SHIFT) + 1)];
+        for (int i = 0; pos < end; i++) {
+            int off = (int) (pos & (PAGE_SIZE - 1));
+            int n = (int) Math.min(PAGE_SIZE - off, end - pos);
+            ByteBuffer page = page(pos >>> PAGE_SHIFT, false);
+            out[i] = (page == null ? ZEROS.slice(0, n) : page.slice(off, n)).asReadOnlyBuffer();
+            pos += n;
+        }
+        return ReadRegion.ofMemory(out);
     }
 
     @Override

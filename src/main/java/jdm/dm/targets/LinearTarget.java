@@ -2,6 +2,7 @@ package jdm.dm.targets;
 
 import jdm.block.Bio;
 import jdm.block.ExtentSink;
+import jdm.block.ReadRegion;
 import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
@@ -56,6 +57,11 @@ public final class LinearTarget implements Target {
     @Override
     public boolean extents(long sector, long sectors, ExtentSink sink) {
         return dev.device().extents(mapSector(startSector, sector), sectors, sink);
+    }
+
+    @Override
+    public ReadRegion readRegion(long sector, int sectors) {
+        return dev.device().readRegion(mapSector(startSector, sector), sectors);
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.ExtentSink;
+import jdm.block.ReadRegion;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 import jdm.dm.ArgCursor;
@@ -132,6 +133,16 @@ public final class StripedTarget implements Target {
             sector += len;
         }
         return true;
+    }
+
+    /** Within one chunk the range is one stretch of one stripe's device: ask it. */
+    @Override
+    public ReadRegion readRegion(long sector, int sectors) {
+        if (sector % chunkSectors + sectors > chunkSectors) {
+            return null;
+        }
+        int s = stripeOf(sector, chunkSectors, stripes);
+        return devs[s].device().readRegion(physicalStarts[s] + stripeOffset(sector, chunkSectors, stripes), sectors);
     }
 
     /** One stripe's share of a discard or write-zeroes range: the part of it on that stripe, in one piece. */

@@ -1,0 +1,79 @@
+package jdm.block;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Where a device range's bytes already are, for reads served by reference instead of copied into a buffer first:
+ * a range of one file (a server sends it from the page cache with sendfile: no copy in the server at all into a
+ * Unix socket on Linux 6.5+, which takes page references), or memory the device holds (sent with one gathering
+ * write). Every device the range passed through holds it as I/O in flight (a mapped device's suspend waits for
+ * it) until {@link #close}. The bytes are read when they are sent: like any read racing a write to the same range,
+ * a reply may carry either version.
+ */
+public final class ReadRegion implements AutoCloseable {
+    private final FileChannel file;
+    private final long position;
+    private final ByteBuffer[] buffers;
+    private final long length;
+    private final Runnable release;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private ReadRegion(FileChannel file, long position, ByteBuffer[] buffers, long length, Runnable release) {
+        this.file = file;
+        this.position = position;
+        this.buffers = buffers;
+        this.length = length;
+        this.release = release;
+    }
+
+    /** length bytes of the file from position. */
+    public static ReadRegion ofFile(FileChannel file, long position, long length) {
+        return new ReadRegion(file, position, null, length, null);
+    }
+
+    /** The buffers' remaining bytes, in order; the caller must not change them, the receiver reads them once. */
+    public static ReadRegion ofMemory(ByteBuffer... buffers) {
+        long length = 0;
+        for (ByteBuffer b : buffers) {
+            length += b.remaining();
+        }
+        return new ReadRegion(null, 0, buffers, length, null);
+    }
+
+    /** The file, or null for memory. */
+    public FileChannel file() {
+        return file;
+    }
+
+    /** Byte position in the file. */
+    public long position() {
+        return position;
+    }
+
+    /** The memory, or null for a file. */
+    public ByteBuffer[] buffers() {
+        return buffers;
+    }
+
+    public long length() {
+        return length;
+    }
+
+    /** The same region held by one more device: closing it closes this one, then runs release. */
+    public ReadRegion heldBy(Runnable release) {
+        return new ReadRegion(file, position, buffers, length, () -> {
+            close();
+            release.run();
+        });
+    }
+
+    /** Releases the region (once; later calls do nothing). */
+    @Override
+    public void close() {
+        if (release != null && closed.compareAndSet(false, true)) {
+            release.run();
+        }
+    }
+}
