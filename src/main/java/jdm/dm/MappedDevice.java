@@ -28,6 +28,8 @@ import jdm.block.QueueLimits;
  */
 public final class MappedDevice implements BlockDevice {
     private static final long BLOCKED = 1L << 62;
+    /** How long suspend waits for open read regions (see {@link #readRegion}). */
+    static final long REGION_WAIT_NANOS = 5_000_000_000L;
     private static final int PAGE_BYTES = 4096;
     private static final int READAHEAD_MIN_PAGES = (128 << 10) / PAGE_BYTES;
 
@@ -43,6 +45,8 @@ public final class MappedDevice implements BlockDevice {
     /** Serializes suspend, resume and destroy, held while draining I/O: the kernel's suspend_lock. */
     private final Object suspendLock = new Object();
     private final AtomicLong gate = new AtomicLong();
+    /** Read regions handed out and not yet closed (see {@link #readRegion}). */
+    private final AtomicInteger regions = new AtomicInteger();
     private final Object ioLock = new Object();
     private final ArrayDeque<Bio> deferred = new ArrayDeque<>();
     private volatile boolean suspended;
@@ -225,6 +229,10 @@ public final class MappedDevice implements BlockDevice {
             while (gate.get() != BLOCKED) {
                 ioLock.wait();
             }
+            long deadline = System.nanoTime() + REGION_WAIT_NANOS;
+            for (long left = REGION_WAIT_NANOS; regions.get() > 0 && left > 0; left = deadline - System.nanoTime()) {
+                ioLock.wait(Math.max(1, left / 1_000_000));
+            }
         }
         if (t != null) {
             t.postsuspend();
@@ -326,20 +334,19 @@ public final class MappedDevice implements BlockDevice {
     }
 
     /**
-     * The live table's file region for a range inside one target, held as I/O in flight (suspend waits for its
-     * close) so that no reply goes out from a table already swapped out; null while suspended (the READ bio then
-     * waits as bios do) and for ranges no target can give (they cross targets or a target transforms them).
+     * The live table's region for a range inside one target; null while suspended (the READ bio then waits as bios
+     * do) and for ranges no target can give (they cross targets or a target transforms them). An open region is
+     * I/O in flight: suspend waits for its close, so that no reply goes out from a table already swapped out, but
+     * only so long ({@link #REGION_WAIT_NANOS}): a region is closed when its reply has reached the client's socket,
+     * and a client that stops reading must not hold the device's suspend (dmsetup's reload) forever.
      */
     @Override
     public ReadRegion readRegion(long sector, int sectors) {
-        if ((gate.getAndIncrement() & BLOCKED) != 0) {
-            exitIo();
-            return null;
-        }
+        regions.incrementAndGet(); // before the test: a suspend that blocks the gate after it then waits for us
         ReadRegion region = null;
         try {
             Table t = live;
-            if (t != null && sector + sectors <= t.sizeSectors()) {
+            if ((gate.get() & BLOCKED) == 0 && t != null && sector + sectors <= t.sizeSectors()) {
                 Table.Entry e = t.entry(t.find(sector));
                 if (sector + sectors <= e.endSector()) {
                     region = e.target().readRegion(sector - e.beginSector(), sectors);
@@ -347,10 +354,18 @@ public final class MappedDevice implements BlockDevice {
             }
         } finally {
             if (region == null) {
-                exitIo();
+                regionClosed();
             }
         }
-        return region == null ? null : region.heldBy(this::exitIo);
+        return region == null ? null : region.heldBy(this::regionClosed);
+    }
+
+    private void regionClosed() {
+        if (regions.decrementAndGet() == 0 && (gate.get() & BLOCKED) != 0) {
+            synchronized (ioLock) {
+                ioLock.notifyAll();
+            }
+        }
     }
 
     // ---- the request path ----

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * suspended device) has none; a region counts as I/O in flight, so suspend waits for its close; a RAM disk's
  * region is its pages' bytes.
  */
-@Timeout(30)
+@Timeout(60)
 class ReadRegionTest {
     @TempDir
     Path dir;
@@ -99,6 +99,20 @@ class ReadRegionTest {
         }
         md.suspend(false); // the closes above left nothing in flight
         md.resume();
+    }
+
+    @Test
+    void suspendWaitsForARegionNeverClosedOnlySoLong() throws Exception {
+        Path a = randomFile("a.img", 1 << 20, 5);
+        MappedDevice md = Fixtures.namespace().createWithTable("vol", null, false, "0 2048 linear " + a + " 0", dir);
+        ReadRegion stuck = md.readRegion(0, 8); // a client that never reads its reply
+        long t0 = System.nanoTime();
+        md.suspend(false);
+        long waited = System.nanoTime() - t0;
+        assertThat(waited).isGreaterThanOrEqualTo(MappedDevice.REGION_WAIT_NANOS - 50_000_000L);
+        assertThat(md.suspended()).isTrue();
+        md.resume();
+        stuck.close();
     }
 
     @Test
