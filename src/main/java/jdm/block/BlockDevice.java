@@ -38,7 +38,18 @@ public interface BlockDevice extends AutoCloseable {
      * when the range does not read as one stretch of one file (then submit a READ bio). For zero-copy sending; a
      * plain read is always correct. The default: null.
      */
-    default ReadRegion readRegion(long sector, int sectors) {
+    default DataRegion readRegion(long sector, int sectors) {
+        return null;
+    }
+
+    /**
+     * The memory a WRITE of [sector, sector + sectors) would copy its data into, for writes by reference: the
+     * caller fills the buffers (in order) and closes the region; until then it is a write in flight (a suspend
+     * waits for it). Null when the range has no such memory (then submit a WRITE bio): only a device whose write is
+     * that copy and nothing else offers it (a RAM disk), and only targets that remap a range unchanged pass it on.
+     * The default: null.
+     */
+    default DataRegion writeRegion(long sector, int sectors) {
         return null;
     }
 

@@ -7,8 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
+import jdm.block.DataRegion;
 import jdm.block.ExtentSink;
-import jdm.block.ReadRegion;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 
@@ -341,9 +341,9 @@ public final class MappedDevice implements BlockDevice {
      * and a client that stops reading must not hold the device's suspend (dmsetup's reload) forever.
      */
     @Override
-    public ReadRegion readRegion(long sector, int sectors) {
+    public DataRegion readRegion(long sector, int sectors) {
         regions.incrementAndGet(); // before the test: a suspend that blocks the gate after it then waits for us
-        ReadRegion region = null;
+        DataRegion region = null;
         try {
             Table t = live;
             if ((gate.get() & BLOCKED) == 0 && t != null && sector + sectors <= t.sizeSectors()) {
@@ -358,6 +358,34 @@ public final class MappedDevice implements BlockDevice {
             }
         }
         return region == null ? null : region.heldBy(this::regionClosed);
+    }
+
+    /**
+     * The live table's memory for a write by reference inside one target, held as a write in flight (as a bio:
+     * suspend waits for it without limit; the caller bounds how long it fills it); null while suspended, for a
+     * read-only table, and where no target can give one.
+     */
+    @Override
+    public DataRegion writeRegion(long sector, int sectors) {
+        if ((gate.getAndIncrement() & BLOCKED) != 0) {
+            exitIo();
+            return null;
+        }
+        DataRegion region = null;
+        try {
+            Table t = live;
+            if (t != null && !t.readOnly() && sector + sectors <= t.sizeSectors()) {
+                Table.Entry e = t.entry(t.find(sector));
+                if (sector + sectors <= e.endSector()) {
+                    region = e.target().writeRegion(sector - e.beginSector(), sectors);
+                }
+            }
+        } finally {
+            if (region == null) {
+                exitIo();
+            }
+        }
+        return region == null ? null : region.heldBy(this::exitIo);
     }
 
     private void regionClosed() {

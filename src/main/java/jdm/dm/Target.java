@@ -1,8 +1,8 @@
 package jdm.dm;
 
+import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.ExtentSink;
-import jdm.block.Bio;
 import jdm.block.QueueLimits;
 
 /**
@@ -40,7 +40,12 @@ public interface Target {
      * The file region a target-relative range reads as (see {@link jdm.block.BlockDevice#readRegion}): a target
      * that maps the range unchanged onto one device asks that device; the default, null, sends reads through map.
      */
-    default jdm.block.ReadRegion readRegion(long sector, int sectors) {
+    default jdm.block.DataRegion readRegion(long sector, int sectors) {
+        return null;
+    }
+
+    /** As {@link #readRegion}, for a write by reference (see {@link jdm.block.BlockDevice#writeRegion}). */
+    default jdm.block.DataRegion writeRegion(long sector, int sectors) {
         return null;
     }
 

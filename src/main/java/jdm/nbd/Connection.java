@@ -2,6 +2,7 @@ package jdm.nbd;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
@@ -39,6 +40,9 @@ final class Connection implements Runnable {
     private final ReplySender sender;
     private final CountDownLatch closed = new CountDownLatch(1);
     private final ScheduledExecutorService timers;
+    /** Set once after the handshake, read by the reader only. */
+    private boolean writesByReference;
+    static final int PAYLOAD_SECONDS = 10;
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
     private volatile boolean shuttingDown;
@@ -98,6 +102,7 @@ final class Connection implements Runnable {
                 if (tls == null || !tls.secure()) {
                     sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference
                 }
+                writesByReference = this.channel.getLocalAddress() instanceof UnixDomainSocketAddress;
                 new Transmission(this, in, session).run();
             }
         } catch (IOException e) {
@@ -180,6 +185,26 @@ final class Connection implements Runnable {
     }
 
     /** Queues a reply; see {@link ReplySender}. */
+    /**
+     * Whether WRITE payloads may be read straight into a device's memory ({@link jdm.block.DataRegion}): on Unix
+     * sockets, whose clients are local and quick. Such a write holds the device's suspend while its payload
+     * arrives, so a payload that stalls longer than {@link #PAYLOAD_SECONDS} ends the connection.
+     */
+    boolean writesByReference() {
+        return writesByReference;
+    }
+
+    /** Arms the stalled-payload deadline of a write by reference; cancel it once the payload is in. */
+    ScheduledFuture<?> payloadDeadline() {
+        return timers.schedule(this::payloadExpired, PAYLOAD_SECONDS, TimeUnit.SECONDS);
+    }
+
+    private void payloadExpired() {
+        LOG.log(Level.WARNING, "a WRITE payload stalled for " + PAYLOAD_SECONDS + " s while writing a device by"
+                + " reference: closing the connection");
+        shutdownInput(); // the reader's blocked read ends, and with it the write and the connection
+    }
+
     /** Whether replies may carry file regions (see {@link ReplySender#zeroCopy(SocketChannel)}). */
     boolean zeroCopy() {
         return sender.zeroCopy();

@@ -1,7 +1,7 @@
 package jdm.nbd;
 
 import java.nio.ByteBuffer;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 
 /**
  * A reply waiting for the socket: handle, error and, on success, the payload (a READ's data, a block status
@@ -17,7 +17,7 @@ class Reply {
     int error;
     ByteBuffer payload;
     /** Instead of a payload, a READ's data by reference: sent from the file to the socket after the header. */
-    ReadRegion region;
+    DataRegion region;
     /** When set, the whole reply as it goes on the wire (chunk headers and data), sent instead of header + payload. */
     ByteBuffer[] wire;
     Reply next;

@@ -9,7 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 
 /**
  * Sends a connection's replies in completion order, each header written by the connection's {@link ReplyEncoder}. Completing threads
@@ -97,7 +97,7 @@ final class ReplySender {
         while (fifo != null) {
             int n = 0;
             int v = 0;
-            ReadRegion region = null; // a batch ends with the first reply that has one: its data follows the iovecs
+            DataRegion region = null; // a batch ends with the first reply that has one: its data follows the iovecs
             for (Reply r = fifo; r != null && n < BATCH && region == null; r = r.next, n++) {
                 if (r.wire != null) {
                     if (v + r.wire.length > 2 * BATCH && n > 0) {
@@ -146,7 +146,7 @@ final class ReplySender {
      * wakes writers when three quarters of its buffer are free), and sendfile goes on: most bytes still go by
      * reference.
      */
-    private void transferFully(ReadRegion region) throws IOException {
+    private void transferFully(DataRegion region) throws IOException {
         ByteBuffer[] memory = region.buffers();
         if (memory != null) { // the device's own memory: one gathering write, as the channel (maybe TLS) takes it
             for (int first = 0; first < memory.length; ) {

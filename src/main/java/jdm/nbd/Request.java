@@ -1,11 +1,11 @@
 package jdm.nbd;
 
 import java.nio.ByteBuffer;
-import jdm.block.BlkStatus;
 import jdm.block.Bio;
 import jdm.block.BioEndIo;
+import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 import jdm.block.Op;
 
 /**
@@ -80,7 +80,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
      * when the read has to go as a bio.
      */
     private boolean byReference() {
-        ReadRegion rr = device.readRegion(sector, sectors);
+        DataRegion rr = device.readRegion(sector, sectors);
         if (rr == null) {
             return false;
         }

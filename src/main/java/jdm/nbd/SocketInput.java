@@ -115,6 +115,37 @@ final class SocketInput {
         }
     }
 
+    /** {@link #readFully(ByteBuffer)} into each buffer in turn, with one scattering read for all of them. */
+    void readFully(ByteBuffer[] dsts) throws IOException {
+        int first = 0;
+        while (first < dsts.length && buf.hasRemaining()) {
+            ByteBuffer dst = dsts[first];
+            int n = Math.min(buf.remaining(), dst.remaining());
+            dst.put(dst.position(), buf, buf.position(), n).position(dst.position() + n);
+            buf.position(buf.position() + n);
+            first += dst.hasRemaining() ? 0 : 1;
+        }
+        if (first == dsts.length) {
+            return;
+        }
+        ByteBuffer[] all = new ByteBuffer[dsts.length - first + 1];
+        System.arraycopy(dsts, first, all, 0, dsts.length - first);
+        buf.clear().limit(NbdProtocol.REQUEST_HEADER_BYTES); // as readFully(ByteBuffer): at most the next header
+        all[all.length - 1] = buf;
+        try {
+            for (int i = 0; i < all.length - 1; ) {
+                if (channel.read(all, i, all.length - i) < 0) {
+                    throw new EOFException("connection closed in the middle of a payload");
+                }
+                while (i < all.length - 1 && !all[i].hasRemaining()) {
+                    i++;
+                }
+            }
+        } finally {
+            buf.flip();
+        }
+    }
+
     byte[] readBytes(int n) throws IOException {
         byte[] b = new byte[n];
         readFully(ByteBuffer.wrap(b));

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import jdm.block.BlockDevice;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 import jdm.block.dev.MemoryDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,12 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
  * region is its pages' bytes.
  */
 @Timeout(60)
-class ReadRegionTest {
+class DataRegionTest {
     @TempDir
     Path dir;
 
     /** The region's bytes, read from the file or taken from the buffers. */
-    static byte[] bytes(ReadRegion r) throws Exception {
+    static byte[] bytes(DataRegion r) throws Exception {
         ByteBuffer out = ByteBuffer.allocate((int) r.length());
         if (r.file() != null) {
             while (out.hasRemaining() && r.file().read(out, r.position() + out.position()) > 0) {
@@ -54,14 +54,14 @@ class ReadRegionTest {
         Path b = randomFile("b.img", 1 << 20, 2);
         MappedDevice md = Fixtures.namespace().createWithTable("vol", null, false,
                 "0 1024 linear " + a + " 512\n1024 1024 striped 2 16 " + a + " 0 " + b + " 0\n2048 64 zero", dir);
-        try (ReadRegion r = md.readRegion(100, 64)) {
+        try (DataRegion r = md.readRegion(100, 64)) {
             assertThat(r.file()).isNotNull();
             assertThat(r.position()).isEqualTo((512 + 100) * 512L);
             assertThat(r.length()).isEqualTo(64 * 512L);
             assertThat(bytes(r)).isEqualTo(Fixtures.read(md, 100, 64));
         }
         // striped, chunk 16 sectors: relative sector 16..31 is chunk 1, on b at its sector 0
-        try (ReadRegion r = md.readRegion(1024 + 16, 16)) {
+        try (DataRegion r = md.readRegion(1024 + 16, 16)) {
             assertThat(r.position()).isZero();
             assertThat(bytes(r)).isEqualTo(Fixtures.read(md, 1024 + 16, 16)).isEqualTo(
                     java.util.Arrays.copyOf(Files.readAllBytes(b), 16 * 512));
@@ -75,7 +75,7 @@ class ReadRegionTest {
     void anOpenRegionHoldsSuspendAndASuspendedDeviceGivesNone() throws Exception {
         Path a = randomFile("a.img", 1 << 20, 3);
         MappedDevice md = Fixtures.namespace().createWithTable("vol", null, false, "0 2048 linear " + a + " 0", dir);
-        ReadRegion r = md.readRegion(0, 8);
+        DataRegion r = md.readRegion(0, 8);
         CompletableFuture<Void> suspend = CompletableFuture.runAsync(() -> {
             try {
                 md.suspend(false);
@@ -94,7 +94,7 @@ class ReadRegionTest {
         suspend.get(10, TimeUnit.SECONDS);
         assertThat(md.readRegion(0, 8)).isNull();
         md.resume();
-        try (ReadRegion again = md.readRegion(0, 8)) {
+        try (DataRegion again = md.readRegion(0, 8)) {
             assertThat(again).isNotNull();
         }
         md.suspend(false); // the closes above left nothing in flight
@@ -105,7 +105,7 @@ class ReadRegionTest {
     void suspendWaitsForARegionNeverClosedOnlySoLong() throws Exception {
         Path a = randomFile("a.img", 1 << 20, 5);
         MappedDevice md = Fixtures.namespace().createWithTable("vol", null, false, "0 2048 linear " + a + " 0", dir);
-        ReadRegion stuck = md.readRegion(0, 8); // a client that never reads its reply
+        DataRegion stuck = md.readRegion(0, 8); // a client that never reads its reply
         long t0 = System.nanoTime();
         md.suspend(false);
         long waited = System.nanoTime() - t0;
@@ -121,14 +121,14 @@ class ReadRegionTest {
         byte[] data = new byte[100 << 10];
         new Random(4).nextBytes(data);
         Fixtures.write(ram, 8, data); // from byte 4096: across pages 0, 1 (64 KiB pages)
-        try (ReadRegion r = ram.readRegion(0, 1024)) { // 512 KiB: pages 0..7, 2..7 never written
+        try (DataRegion r = ram.readRegion(0, 1024)) { // 512 KiB: pages 0..7, 2..7 never written
             assertThat(r.buffers()).hasSize(8);
             assertThat(r.buffers()[0].isReadOnly()).isTrue();
             byte[] want = new byte[512 << 10];
             System.arraycopy(data, 0, want, 4096, data.length);
             assertThat(bytes(r)).isEqualTo(want).isEqualTo(Fixtures.read(ram, 0, 1024));
         }
-        try (ReadRegion r = ram.readRegion(20, 16)) { // inside page 0
+        try (DataRegion r = ram.readRegion(20, 16)) { // inside page 0
             assertThat(r.buffers()).hasSize(1);
             assertThat(bytes(r)).isEqualTo(Fixtures.read(ram, 20, 16));
         }

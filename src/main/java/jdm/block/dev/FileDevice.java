@@ -10,9 +10,9 @@ import java.nio.file.StandardOpenOption;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
-import jdm.block.ExtentSink;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 import jdm.block.Errno;
+import jdm.block.ExtentSink;
 
 /**
  * A backing file as a block device, like the kernel's loop driver: positional FileChannel I/O (no shared position,
@@ -88,8 +88,8 @@ public final class FileDevice implements BlockDevice {
 
     /** Every range is one stretch of the file: reads may go from its page cache to a socket by reference. */
     @Override
-    public ReadRegion readRegion(long sector, int sectors) {
-        return ReadRegion.ofFile(channel, sector << Bio.SECTOR_SHIFT, (long) sectors << Bio.SECTOR_SHIFT);
+    public DataRegion readRegion(long sector, int sectors) {
+        return DataRegion.ofFile(channel, sector << Bio.SECTOR_SHIFT, (long) sectors << Bio.SECTOR_SHIFT);
     }
 
     /**

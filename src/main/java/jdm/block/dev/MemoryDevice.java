@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 import jdm.block.Bio;
 import jdm.block.BlkStatus;
 import jdm.block.BlockDevice;
-import jdm.block.ReadRegion;
+import jdm.block.DataRegion;
 
 /**
  * A sparse device in memory: 64 KiB pages allocated on first write, unwritten and discarded ranges read as zeros.
@@ -84,18 +84,28 @@ public final class MemoryDevice implements BlockDevice {
 
     /** The pages' bytes themselves (unwritten ones as zeros), read-only: a reader sends them without a copy. */
     @Override
-    public ReadRegion readRegion(long sector, int sectors) {
+    public DataRegion readRegion(long sector, int sectors) {
+        return region(sector, sectors, false);
+    }
+
+    /** The pages themselves (allocated now if need be): a writer fills them straight from its socket. */
+    @Override
+    public DataRegion writeRegion(long sector, int sectors) {
+        return region(sector, sectors, true);
+    }
+
+    private DataRegion region(long sector, int sectors, boolean write) {
         long pos = sector << Bio.SECTOR_SHIFT;
         long end = pos + ((long) sectors << Bio.SECTOR_SHIFT);
         ByteBuffer[] out = new ByteBuffer[(int) (((end - 1) >>> PAGE_SHIFT) - (pos >>> PAGE_SHIFT) + 1)];
         for (int i = 0; pos < end; i++) {
             int off = (int) (pos & (PAGE_SIZE - 1));
             int n = (int) Math.min(PAGE_SIZE - off, end - pos);
-            ByteBuffer page = page(pos >>> PAGE_SHIFT, false);
-            out[i] = (page == null ? ZEROS.slice(0, n) : page.slice(off, n)).asReadOnlyBuffer();
+            ByteBuffer page = page(pos >>> PAGE_SHIFT, write);
+            out[i] = write ? page.slice(off, n) : (page == null ? ZEROS.slice(0, n) : page.slice(off, n)).asReadOnlyBuffer();
             pos += n;
         }
-        return ReadRegion.ofMemory(out);
+        return DataRegion.ofMemory(out);
     }
 
     @Override

@@ -1,8 +1,8 @@
 package jdm.dm.targets;
 
 import jdm.block.Bio;
+import jdm.block.DataRegion;
 import jdm.block.ExtentSink;
-import jdm.block.ReadRegion;
 import jdm.dm.ArgCursor;
 import jdm.dm.DeviceVisitor;
 import jdm.dm.DmDev;
@@ -60,8 +60,13 @@ public final class LinearTarget implements Target {
     }
 
     @Override
-    public ReadRegion readRegion(long sector, int sectors) {
+    public DataRegion readRegion(long sector, int sectors) {
         return dev.device().readRegion(mapSector(startSector, sector), sectors);
+    }
+
+    @Override
+    public DataRegion writeRegion(long sector, int sectors) {
+        return dev.device().writeRegion(mapSector(startSector, sector), sectors);
     }
 
     @Override

@@ -1,10 +1,10 @@
 package jdm.dm.targets;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import jdm.block.BlkStatus;
 import jdm.block.Bio;
+import jdm.block.BlkStatus;
+import jdm.block.DataRegion;
 import jdm.block.ExtentSink;
-import jdm.block.ReadRegion;
 import jdm.block.Op;
 import jdm.block.QueueLimits;
 import jdm.dm.ArgCursor;
@@ -137,12 +137,22 @@ public final class StripedTarget implements Target {
 
     /** Within one chunk the range is one stretch of one stripe's device: ask it. */
     @Override
-    public ReadRegion readRegion(long sector, int sectors) {
+    public DataRegion readRegion(long sector, int sectors) {
+        return region(sector, sectors, false);
+    }
+
+    @Override
+    public DataRegion writeRegion(long sector, int sectors) {
+        return region(sector, sectors, true);
+    }
+
+    private DataRegion region(long sector, int sectors, boolean write) {
         if (sector % chunkSectors + sectors > chunkSectors) {
             return null;
         }
         int s = stripeOf(sector, chunkSectors, stripes);
-        return devs[s].device().readRegion(physicalStarts[s] + stripeOffset(sector, chunkSectors, stripes), sectors);
+        long below = physicalStarts[s] + stripeOffset(sector, chunkSectors, stripes);
+        return write ? devs[s].device().writeRegion(below, sectors) : devs[s].device().readRegion(below, sectors);
     }
 
     /** One stripe's share of a discard or write-zeroes range: the part of it on that stripe, in one piece. */

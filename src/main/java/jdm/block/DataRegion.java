@@ -5,14 +5,16 @@ import java.nio.channels.FileChannel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Where a device range's bytes already are, for reads served by reference instead of copied into a buffer first:
+ * Where a device range's bytes are, for I/O by reference instead of through a buffer of its own. For reads
+ * ({@link BlockDevice#readRegion}):
  * a range of one file (a server sends it from the page cache with sendfile: no copy in the server at all into a
  * Unix socket on Linux 6.5+, which takes page references), or memory the device holds (sent with one gathering
  * write). Every device the range passed through holds it as I/O in flight (a mapped device's suspend waits for
  * it) until {@link #close}. The bytes are read when they are sent: like any read racing a write to the same range,
- * a reply may carry either version.
+ * a reply may carry either version. For writes ({@link BlockDevice#writeRegion}): the memory the bytes go to, filled
+ * by the caller (from the socket) before it closes the region.
  */
-public final class ReadRegion implements AutoCloseable {
+public final class DataRegion implements AutoCloseable {
     private final FileChannel file;
     private final long position;
     private final ByteBuffer[] buffers;
@@ -20,7 +22,7 @@ public final class ReadRegion implements AutoCloseable {
     private final Runnable release;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private ReadRegion(FileChannel file, long position, ByteBuffer[] buffers, long length, Runnable release) {
+    private DataRegion(FileChannel file, long position, ByteBuffer[] buffers, long length, Runnable release) {
         this.file = file;
         this.position = position;
         this.buffers = buffers;
@@ -29,17 +31,17 @@ public final class ReadRegion implements AutoCloseable {
     }
 
     /** length bytes of the file from position. */
-    public static ReadRegion ofFile(FileChannel file, long position, long length) {
-        return new ReadRegion(file, position, null, length, null);
+    public static DataRegion ofFile(FileChannel file, long position, long length) {
+        return new DataRegion(file, position, null, length, null);
     }
 
-    /** The buffers' remaining bytes, in order; the caller must not change them, the receiver reads them once. */
-    public static ReadRegion ofMemory(ByteBuffer... buffers) {
+    /** The buffers' remaining bytes, in order: read once by a reader, filled once by a writer. */
+    public static DataRegion ofMemory(ByteBuffer... buffers) {
         long length = 0;
         for (ByteBuffer b : buffers) {
             length += b.remaining();
         }
-        return new ReadRegion(null, 0, buffers, length, null);
+        return new DataRegion(null, 0, buffers, length, null);
     }
 
     /** The file, or null for memory. */
@@ -62,8 +64,8 @@ public final class ReadRegion implements AutoCloseable {
     }
 
     /** The same region held by one more device: closing it closes this one, then runs release. */
-    public ReadRegion heldBy(Runnable release) {
-        return new ReadRegion(file, position, buffers, length, () -> {
+    public DataRegion heldBy(Runnable release) {
+        return new DataRegion(file, position, buffers, length, () -> {
             close();
             release.run();
         });
