@@ -1,5 +1,8 @@
 package jdm.nbd;
 
+import static jdm.nbd.NbdProtocol.EXTENDED_HEADER_BYTES;
+import static jdm.nbd.NbdProtocol.REQUEST_HEADER_BYTES;
+
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.UnixDomainSocketAddress;
@@ -42,6 +45,8 @@ final class Connection implements Runnable {
     private final ScheduledExecutorService timers;
     /** Set once after the handshake, read by the reader only. */
     private boolean writesByReference;
+    /** Set once after the handshake, before the first request. */
+    private volatile boolean extendedHeaders;
     static final int PAYLOAD_SECONDS = 10;
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
@@ -98,7 +103,9 @@ final class Connection implements Runnable {
             }
             if (session != null) {
                 export = session.export();
-                sender.encoder(session.structuredReplies() ? ReplyEncoder.STRUCTURED : ReplyEncoder.SIMPLE);
+                sender.encoder(session.encoder());
+                extendedHeaders = session.extendedHeaders();
+                in.headerBytes(session.extendedHeaders() ? EXTENDED_HEADER_BYTES : REQUEST_HEADER_BYTES);
                 if (tls == null || !tls.secure()) {
                     sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference
                 }
@@ -192,6 +199,11 @@ final class Connection implements Runnable {
      */
     boolean writesByReference() {
         return writesByReference;
+    }
+
+    /** Whether requests and reply chunks use the 32-byte extended headers (NBD_OPT_EXTENDED_HEADERS). */
+    boolean extendedHeaders() {
+        return extendedHeaders;
     }
 
     /** Arms the stalled-payload deadline of a write by reference; cancel it once the payload is in. */

@@ -30,6 +30,8 @@ final class Handshake {
     private boolean noZeroes;
     /** NBD_OPT_STRUCTURED_REPLY was acknowledged. */
     private boolean structured;
+    /** NBD_OPT_EXTENDED_HEADERS was acknowledged: it takes precedence over structured replies and implies them. */
+    private boolean extended;
     /** The export name for which the last NBD_OPT_SET_META_CONTEXT selected base:allocation, or null. */
     private String metaContextExport;
 
@@ -107,6 +109,11 @@ final class Handshake {
             }
             switch (option) {
                 case OPT_EXPORT_NAME -> {
+                    if (extended) {
+                        // proto.md: a client that negotiated extended headers MUST NOT use it (no reply possible)
+                        LOG.log(Level.DEBUG, "NBD_OPT_EXPORT_NAME after extended headers: closing");
+                        return null;
+                    }
                     return exportName(data);
                 }
                 case OPT_ABORT -> {
@@ -129,6 +136,7 @@ final class Handshake {
                         tls.startTls();
                         // What was agreed in plaintext does not carry over: the client negotiates it again.
                         structured = false;
+                        extended = false;
                         metaContextExport = null;
                     }
                 }
@@ -139,6 +147,7 @@ final class Handshake {
                     }
                 }
                 case OPT_STRUCTURED_REPLY -> structuredReply(data);
+                case OPT_EXTENDED_HEADERS -> extendedHeaders(data);
                 case OPT_LIST_META_CONTEXT, OPT_SET_META_CONTEXT -> metaContext(option, data);
                 default -> reply(option, REP_ERR_UNSUP, "option " + option + " is not supported");
             }
@@ -162,8 +171,22 @@ final class Handshake {
             reply(OPT_STRUCTURED_REPLY, REP_ERR_INVALID, "STRUCTURED_REPLY takes no data");
             return;
         }
+        if (extended) {
+            reply(OPT_STRUCTURED_REPLY, REP_ERR_EXT_HEADER_REQD, "extended headers were negotiated: no downgrade");
+            return;
+        }
         structured = true;
         ack(OPT_STRUCTURED_REPLY);
+    }
+
+    /** NBD_OPT_EXTENDED_HEADERS: 32-byte headers from the transmission phase on; asking again changes nothing. */
+    private void extendedHeaders(byte[] data) throws IOException {
+        if (data.length != 0) {
+            reply(OPT_EXTENDED_HEADERS, REP_ERR_INVALID, "EXTENDED_HEADERS takes no data");
+            return;
+        }
+        extended = true;
+        ack(OPT_EXTENDED_HEADERS);
     }
 
     /**
@@ -176,8 +199,8 @@ final class Handshake {
         if (set) {
             metaContextExport = null;
         }
-        if (!structured) {
-            reply(option, REP_ERR_INVALID, "structured replies were not negotiated");
+        if (!structured && !extended) {
+            reply(option, REP_ERR_INVALID, "neither structured replies nor extended headers were negotiated");
             return;
         }
         ByteBuffer d = ByteBuffer.wrap(data);
@@ -230,7 +253,7 @@ final class Handshake {
     }
 
     private Session session(Export export, String requestedName) {
-        return new Session(export, structured, requestedName.equals(metaContextExport));
+        return new Session(export, structured || extended, extended, requestedName.equals(metaContextExport));
     }
 
     private Session exportName(byte[] data) throws IOException {

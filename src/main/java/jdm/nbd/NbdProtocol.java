@@ -41,6 +41,7 @@ final class NbdProtocol {
     static final int OPT_STRUCTURED_REPLY = 8;
     static final int OPT_LIST_META_CONTEXT = 9;
     static final int OPT_SET_META_CONTEXT = 10;
+    static final int OPT_EXTENDED_HEADERS = 11;
 
     // Option reply types; errors have bit 31 set.
     static final int REP_ACK = 1;
@@ -54,6 +55,7 @@ final class NbdProtocol {
     static final int REP_ERR_UNKNOWN = 0x80000006;
     static final int REP_ERR_SHUTDOWN = 0x80000007;
     static final int REP_ERR_TOO_BIG = 0x80000009;
+    static final int REP_ERR_EXT_HEADER_REQD = 0x8000000a;
 
     // NBD_REP_INFO types.
     static final int INFO_EXPORT = 0;
@@ -68,6 +70,10 @@ final class NbdProtocol {
     static final int SIMPLE_REPLY_BYTES = 16;
     static final int STRUCTURED_REPLY_MAGIC = 0x668e33ef;
     static final int STRUCTURED_REPLY_BYTES = 20;
+    // Extended headers (NBD_OPT_EXTENDED_HEADERS): 32-byte requests with a 64-bit length, 32-byte reply chunks.
+    static final int EXTENDED_REQUEST_MAGIC = 0x21e41c71;
+    static final int EXTENDED_REPLY_MAGIC = 0x6e8a278c;
+    static final int EXTENDED_HEADER_BYTES = 32;
 
     // Structured reply flags and chunk types; error chunks have bit 15 set.
     static final int REPLY_FLAG_DONE = 1;
@@ -75,6 +81,7 @@ final class NbdProtocol {
     static final int REPLY_TYPE_OFFSET_DATA = 1;
     static final int REPLY_TYPE_OFFSET_HOLE = 2;
     static final int REPLY_TYPE_BLOCK_STATUS = 5;
+    static final int REPLY_TYPE_BLOCK_STATUS_EXT = 6;
     static final int REPLY_TYPE_ERROR = (1 << 15) + 1;
     static final int REPLY_TYPE_ERROR_OFFSET = (1 << 15) + 2;
 
@@ -100,6 +107,7 @@ final class NbdProtocol {
     static final int CMD_FLAG_DF = 1 << 2;
     static final int CMD_FLAG_REQ_ONE = 1 << 3;
     static final int CMD_FLAG_FAST_ZERO = 1 << 4;
+    static final int CMD_FLAG_PAYLOAD_LEN = 1 << 5;
 
     /** Longest string the spec allows (export names, messages). */
     static final int MAX_STRING = 4096;

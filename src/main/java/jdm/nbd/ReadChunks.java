@@ -18,8 +18,8 @@ final class ReadChunks {
     static final int MIN_READ = 64 << 10;
     private static final int MIN_HOLE = 4096;
     private static final int MAX_HOLES = 16;
-    private static final int DATA_HEADER = STRUCTURED_REPLY_BYTES + 8;
-    private static final int HOLE_HEADER = STRUCTURED_REPLY_BYTES + 12;
+    private static final int DATA_HEADER = EXTENDED_HEADER_BYTES + 8; // room for either header form
+    private static final int HOLE_HEADER = EXTENDED_HEADER_BYTES + 12;
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     private ReadChunks() {
@@ -32,7 +32,7 @@ final class ReadChunks {
      * The reply's buffers in wire order (the last chunk flagged DONE), or null when the map shows no hole worth a
      * chunk: then the read goes as one OFFSET_DATA chunk.
      */
-    static ByteBuffer[] split(BlockDevice device, long handle, long offset, ByteBuffer data) {
+    static ByteBuffer[] split(BlockDevice device, long handle, long offset, ByteBuffer data, boolean extended) {
         int length = data.remaining();
         if (!anyZeroBlock(data, length)) {
             return null; // the common case of data: no map query (lseek may walk a file's extents to its end)
@@ -54,7 +54,7 @@ final class ReadChunks {
             }
             return end < length;
         });
-        return n[0] == 0 ? null : encode(handle, offset, data, holes, n[0]);
+        return n[0] == 0 ? null : encode(handle, offset, data, holes, n[0], extended);
     }
 
     /** True if the device's map shows a zero range in [offset, offset + length) large enough for a hole chunk. */
@@ -83,7 +83,8 @@ final class ReadChunks {
         return true;
     }
 
-    private static ByteBuffer[] encode(long handle, long offset, ByteBuffer data, int[] holes, int count) {
+    private static ByteBuffer[] encode(long handle, long offset, ByteBuffer data, int[] holes, int count,
+            boolean extended) {
         int length = data.remaining();
         ByteBuffer[] out = new ByteBuffer[MAX_BUFFERS];
         ByteBuffer headers = ByteBuffer.allocate((count + 1) * (DATA_HEADER + HOLE_HEADER));
@@ -93,14 +94,14 @@ final class ReadChunks {
             int holeStart = i < count ? holes[2 * i] : length;
             if (holeStart > pos) {
                 boolean last = i == count;
-                out[v++] = header(headers, DATA_HEADER, last, REPLY_TYPE_OFFSET_DATA, handle, 8 + holeStart - pos)
+                out[v++] = header(headers, extended, last, REPLY_TYPE_OFFSET_DATA, handle, offset, 8 + holeStart - pos)
                         .putLong(offset + pos).flip();
                 out[v++] = data.slice(pos, holeStart - pos);
             }
             if (i < count) {
                 int holeEnd = holes[2 * i + 1];
                 boolean last = i == count - 1 && holeEnd == length;
-                out[v++] = header(headers, HOLE_HEADER, last, REPLY_TYPE_OFFSET_HOLE, handle, 12)
+                out[v++] = header(headers, extended, last, REPLY_TYPE_OFFSET_HOLE, handle, offset, 12)
                         .putLong(offset + holeStart).putInt(holeEnd - holeStart).flip();
                 pos = holeEnd;
             }
@@ -108,10 +109,12 @@ final class ReadChunks {
         return java.util.Arrays.copyOf(out, v);
     }
 
-    private static ByteBuffer header(ByteBuffer headers, int size, boolean last, int type, long handle, int len) {
-        ByteBuffer h = headers.slice(headers.position(), size);
-        headers.position(headers.position() + size);
-        return h.putInt(STRUCTURED_REPLY_MAGIC).putShort((short) (last ? REPLY_FLAG_DONE : 0))
-                .putShort((short) type).putLong(handle).putInt(len);
+    /** A chunk header (structured or extended) with room after it for the chunk's fixed fields. */
+    private static ByteBuffer header(ByteBuffer headers, boolean extended, boolean last, int type, long handle,
+            long requestOffset, int len) {
+        ByteBuffer h = headers.slice(headers.position(), HOLE_HEADER);
+        ReplyEncoder.chunk(h, extended, last ? REPLY_FLAG_DONE : 0, type, handle, requestOffset, len);
+        headers.position(headers.position() + h.position() + (type == REPLY_TYPE_OFFSET_HOLE ? 12 : 8));
+        return h;
     }
 }

@@ -16,6 +16,12 @@ import jdm.block.Op;
  * replies, when the last piece does.
  */
 final class Request extends Reply implements Runnable, BioEndIo {
+    /**
+     * Smallest READ or WRITE sent or received by reference: below it a copy costs less than the reference
+     * (measured, 4 KiB random reads over a file: sendfile 14k IOPS at QD1 against 23k for pread + write).
+     */
+    static final int BY_REFERENCE_MIN = 64 << 10;
+
     private final Connection conn;
     private final BlockDevice device;
     private final Op op;
@@ -49,7 +55,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
                 // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
                 // while it is still in the CPU cache.
                 conn.backlog().awaitRoom();
-                if (byReference()) {
+                if (bytes >= BY_REFERENCE_MIN && byReference()) {
                     return;
                 }
                 buf = conn.pool().take(bytes);
@@ -79,7 +85,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
      * sender passes the bytes on from the page cache (sendfile, not under TLS) or from the RAM disk's pages. False
      * when the read has to go as a bio.
      */
-    private boolean byReference() {
+    private boolean byReference() { // see BY_REFERENCE_MIN
         DataRegion rr = device.readRegion(sector, sectors);
         if (rr == null) {
             return false;
@@ -135,7 +141,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
             conn.backlog().filled(bytes);
             if (mayHaveHoles) {
                 try {
-                    wire = ReadChunks.split(device, handle, offset, payload);
+                    wire = ReadChunks.split(device, handle, offset, payload, conn.extendedHeaders());
                 } catch (RuntimeException | OutOfMemoryError e) { // the map is a hint: send the data as it is
                     wire = null;
                 }

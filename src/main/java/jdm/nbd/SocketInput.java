@@ -17,11 +17,18 @@ final class SocketInput {
     private final ScatteringByteChannel channel;
     private final ByteBuffer buf; // between reads: position..limit is unread data
     private final ByteBuffer[] scatter = new ByteBuffer[2];
+    /** A request header's size: what a payload read takes along after the payload (see {@link #readFully}). */
+    private int headerBytes = NbdProtocol.REQUEST_HEADER_BYTES;
 
     SocketInput(ScatteringByteChannel channel, ByteBuffer readAhead) {
         this.channel = channel;
         this.buf = readAhead.clear().flip();
         scatter[1] = buf;
+    }
+
+    /** Request headers are this long from now on (32 with extended headers). */
+    void headerBytes(int n) {
+        headerBytes = n;
     }
 
     /** The read-ahead buffer, to give back to its pool once the connection is done. */
@@ -101,7 +108,7 @@ final class SocketInput {
         // Empty: take what follows the payload in the same call, but only up to one request header. More would
         // bring the start of the next WRITE's payload into the read-ahead, to be copied out again (perf: a quarter
         // of every 256 KiB payload went through that copy); this way the next payload too comes straight in.
-        buf.clear().limit(NbdProtocol.REQUEST_HEADER_BYTES);
+        buf.clear().limit(headerBytes);
         scatter[0] = dst;
         try {
             while (dst.hasRemaining()) {
@@ -130,7 +137,7 @@ final class SocketInput {
         }
         ByteBuffer[] all = new ByteBuffer[dsts.length - first + 1];
         System.arraycopy(dsts, first, all, 0, dsts.length - first);
-        buf.clear().limit(NbdProtocol.REQUEST_HEADER_BYTES); // as readFully(ByteBuffer): at most the next header
+        buf.clear().limit(headerBytes); // as readFully(ByteBuffer): at most the next header
         all[all.length - 1] = buf;
         try {
             for (int i = 0; i < all.length - 1; ) {

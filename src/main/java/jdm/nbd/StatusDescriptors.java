@@ -42,17 +42,32 @@ final class StatusDescriptors implements ExtentSink {
         return true;
     }
 
-    /** The chunk's payload for a request of lengthBytes: no descriptor reaches past it; at least one descriptor. */
-    ByteBuffer encode(int contextId, long lengthBytes) {
+    /**
+     * The chunk's payload for a request of lengthBytes: no descriptor reaches past it; at least one descriptor.
+     * Compact (BLOCK_STATUS): context id, then 32-bit length and status per descriptor, each length below 4 GiB.
+     * Extended (BLOCK_STATUS_EXT): context id, descriptor count, then 64-bit length, zero padding, status.
+     */
+    ByteBuffer encode(int contextId, long lengthBytes, boolean extended) {
         if (count == 0) {
             extent(lengthBytes >>> Bio.SECTOR_SHIFT, 0); // a device that answered nothing: data is always safe
         }
-        ByteBuffer b = ByteBuffer.allocate(4 + 8 * count).putInt(contextId);
         long left = lengthBytes;
-        for (int i = 0; i < count && left > 0; i++) {
-            long bytes = Math.min(left, sectors[i] << Bio.SECTOR_SHIFT);
-            b.putInt((int) bytes).putInt(states[i]);
-            left -= bytes;
+        int n = 0;
+        long[] bytes = new long[count];
+        for (int i = 0; i < count && left > 0; i++, n++) { // compact: left < 4 GiB, a 32-bit request length
+            bytes[i] = Math.min(left, sectors[i] << Bio.SECTOR_SHIFT);
+            left -= bytes[i];
+        }
+        ByteBuffer b = ByteBuffer.allocate(extended ? 8 + 16 * n : 4 + 8 * n).putInt(contextId);
+        if (extended) {
+            b.putInt(n);
+        }
+        for (int i = 0; i < n; i++) {
+            if (extended) {
+                b.putLong(bytes[i]).putInt(0).putInt(states[i]);
+            } else {
+                b.putInt((int) bytes[i]).putInt(states[i]);
+            }
         }
         return b.flip();
     }

@@ -217,7 +217,7 @@ class HandshakeTest {
     @Test
     void unsupportedOptionsAreRefusedAndHagglingGoesOn() throws IOException {
         try (RawClient c = client().greet()) {
-            assertThat(c.option(11, new byte[0]).getLast().type()).isEqualTo(REP_ERR_UNSUP); // EXTENDED_HEADERS
+            assertThat(c.option(13, new byte[0]).getLast().type()).isEqualTo(REP_ERR_UNSUP); // unassigned
             assertThat(c.option(12345, new byte[7]).getLast().type()).isEqualTo(REP_ERR_UNSUP);
             assertThat(c.option(OPT_STARTTLS, new byte[0]).getLast().type()).isEqualTo(REP_ERR_POLICY);
             assertThat(c.option(OPT_STARTTLS, new byte[1]).getLast().type()).isEqualTo(REP_ERR_INVALID);
