@@ -52,9 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@link RawClient}) keep every byte under control; TLS rows use a Bouncy Castle PSK client.
  *
  * <p>Deliberately not supported, so their rows are about refusing them properly: oldstyle negotiation (the
- * reference server dropped it in 3.10; jdm greets with newstyle only), NBD_OPT_EXTENDED_HEADERS (an experimental
- * extension in this proto.md; refused with NBD_REP_ERR_UNSUP until the libnbd and qemu here can negotiate it),
- * NBD_CMD_RESIZE (experimental), SELECTIVETLS with TLS-only exports (with --tls=on every export is served either
+ * reference server dropped it in 3.10; jdm greets with newstyle only), NBD_CMD_RESIZE (experimental), SELECTIVETLS with TLS-only exports (with --tls=on every export is served either
  * way; --tls=require is FORCEDTLS).
  *
  * <pre>
@@ -98,7 +96,7 @@ import org.junit.jupiter.api.io.TempDir;
  *                                     begin with its namespace and a colon, in valid UTF-8
  * H30 NBD_OPT_SET_META_CONTEXT        replaces the selection, even when it fails; no query: selects none  setMetaContextReplacesTheSelectionEvenWhenItFails
  * H31 NBD_OPT_SET_META_CONTEXT        without structured replies SHOULD be ERR_INVALID                    StructuredReplyTest.metaContextsNeedStructuredRepliesAndAnExistingExport
- * H32 NBD_OPT_EXTENDED_HEADERS        not implemented: ERR_UNSUP (baseline rule), no state changes        unimplementedOptionsGetErrUnsupAndTheNextOptionIsParsed
+ * H32 NBD_OPT_EXTENDED_HEADERS        no data; supersedes structured replies; 32-byte headers both ways   ExtendedHeadersTest (both methods)
  * H33 Termination during haggling     server shutting down SHOULD error further options ERR_SHUTDOWN      serverShutdownAnswersFurtherOptionsWithErrShutdown
  * -- TLS -------------------------------------------------------------------------------------------------------
  * T1  FORCEDTLS                       before TLS every option but STARTTLS/ABORT (INFO, GO, unknown ones)  forcedTlsRefusesEveryOptionButStartTlsAndAbortWithTlsReqd
