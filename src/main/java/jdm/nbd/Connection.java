@@ -105,6 +105,9 @@ final class Connection implements Runnable {
                 export = session.export();
                 sender.encoder(session.encoder());
                 extendedHeaders = session.extendedHeaders();
+                if (tls == null || !tls.secure()) {
+                    in.spin(ReadSpin.of(this.channel));
+                }
                 in.headerBytes(session.extendedHeaders() ? EXTENDED_HEADER_BYTES : REQUEST_HEADER_BYTES);
                 if (tls == null || !tls.secure()) {
                     sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference

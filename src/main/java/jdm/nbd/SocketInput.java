@@ -19,11 +19,18 @@ final class SocketInput {
     private final ByteBuffer[] scatter = new ByteBuffer[2];
     /** A request header's size: what a payload read takes along after the payload (see {@link #readFully}). */
     private int headerBytes = NbdProtocol.REQUEST_HEADER_BYTES;
+    /** Polls briefly before a read that would block (see {@link ReadSpin}); null: just block. */
+    private ReadSpin spin;
 
     SocketInput(ScatteringByteChannel channel, ByteBuffer readAhead) {
         this.channel = channel;
         this.buf = readAhead.clear().flip();
         scatter[1] = buf;
+    }
+
+    /** From now on, a read that finds nothing buffered first spins with s (the transmission phase's reads). */
+    void spin(ReadSpin s) {
+        spin = s;
     }
 
     /** Request headers are this long from now on (32 with extended headers). */
@@ -45,6 +52,9 @@ final class SocketInput {
             return true;
         }
         boolean any = buf.hasRemaining();
+        if (!any && spin != null) {
+            spin.await();
+        }
         buf.compact();
         try {
             while (buf.position() < n) {
