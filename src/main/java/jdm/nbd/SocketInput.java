@@ -28,9 +28,16 @@ final class SocketInput {
         scatter[1] = buf;
     }
 
-    /** From now on, a read that finds nothing buffered first spins with s (the transmission phase's reads). */
+    /** Sets the spinner {@link #awaitData} uses (null: none). */
     void spin(ReadSpin s) {
         spin = s;
+    }
+
+    /** Before a read that would block: polls the socket briefly when nothing is buffered (see {@link ReadSpin}). */
+    void awaitData() {
+        if (spin != null && !buf.hasRemaining()) {
+            spin.await();
+        }
     }
 
     /** Request headers are this long from now on (32 with extended headers). */
@@ -52,9 +59,6 @@ final class SocketInput {
             return true;
         }
         boolean any = buf.hasRemaining();
-        if (!any && spin != null) {
-            spin.await();
-        }
         buf.compact();
         try {
             while (buf.position() < n) {

@@ -61,6 +61,11 @@ final class Transmission {
             // reader: a platform thread's yield is sched_yield(2), which on a busy machine gives its CPU away
             // for a whole round of the run queue (measured under load: QD1 IOPS down to a tenth).
             Thread.yield();
+        } else if (conn.inflight().requests() == 0) {
+            // Nothing in flight: the client waits for nobody but itself, so its next request comes within a round
+            // trip. Poll for it rather than block (ReadSpin). With requests in flight the client is busy taking
+            // their replies, and a poll would only take CPU from it (2 CPUs: sequential writes 5-10% slower).
+            in.awaitData();
         }
         if (!in.fill(headerBytes)) {
             return false;
