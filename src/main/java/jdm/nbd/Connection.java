@@ -108,6 +108,7 @@ final class Connection implements Runnable {
                 if (tls == null || !tls.secure()) {
                     in.spin(ReadSpin.of(this.channel));
                 }
+                in.beforeRead(sender::uncork); // the reader's held replies go out before it may wait for input
                 in.headerBytes(session.extendedHeaders() ? EXTENDED_HEADER_BYTES : REQUEST_HEADER_BYTES);
                 if (tls == null || !tls.secure()) {
                     sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference
@@ -223,6 +224,16 @@ final class Connection implements Runnable {
     /** Whether replies may carry file regions (see {@link ReplySender#zeroCopy(SocketChannel)}). */
     boolean zeroCopy() {
         return sender.zeroCopy();
+    }
+
+    /** The reader holds its own replies while it has more requests in hand (see {@link ReplySender#cork}). */
+    void cork() {
+        sender.cork();
+    }
+
+    /** The reader sends the replies it held. */
+    void uncork() {
+        sender.uncork();
     }
 
     void send(Reply r) {

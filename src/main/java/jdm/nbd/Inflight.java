@@ -61,6 +61,11 @@ final class Inflight {
         bytes.addAndGet(n);
     }
 
+    /** Whether {@link #acquire}(n) would wait now. */
+    boolean wouldWait(long n) {
+        return !fits(n);
+    }
+
     private boolean fits(long n) {
         int r = requests.get();
         return r == 0 || (r < maxRequests && bytes.get() + n <= maxBytes && server.get() + n <= maxServerBytes);

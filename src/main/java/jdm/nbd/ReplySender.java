@@ -34,6 +34,11 @@ final class ReplySender {
     private volatile boolean broken;
     /** Set once, after the handshake and before the first request: the reader starts every request after it. */
     private ReplyEncoder encoder = ReplyEncoder.SIMPLE;
+    /** Set by the reader for its own replies while it has more requests in hand (see {@link #cork}). */
+    private boolean corked;
+    /** The owner queued a reply while corked: uncork has something of its own to send. */
+    private boolean held;
+    private Thread corkOwner;
     /** The plain socket, when replies may carry file regions (not under TLS): set before the first request. */
     private SocketChannel zeroCopy;
 
@@ -64,6 +69,10 @@ final class ReplySender {
             head = queued.get();
             r.next = head;
         } while (!queued.compareAndSet(head, r));
+        if (corked && Thread.currentThread() == corkOwner) {
+            held = true;
+            return; // the owner sends it with the next ones when it uncorks
+        }
         while (queued.get() != null && sending.compareAndSet(false, true)) {
             try {
                 drain();
@@ -80,6 +89,34 @@ final class ReplySender {
 
     boolean zeroCopy() {
         return zeroCopy != null;
+    }
+
+    /**
+     * Holds the calling thread's own replies (queued, not sent) until {@link #uncork}: the reader calls it while
+     * it has more requests in hand, so the replies of requests it ran itself leave together, one write call for
+     * many (4 KiB writes at queue depth 32: one write per reply was a third of the reader's system calls). Other
+     * threads' replies go out as always. The reader must uncork before anything that may wait: reading the
+     * socket, or waiting for in-flight room (the held replies hold their slots).
+     */
+    void cork() {
+        corkOwner = Thread.currentThread();
+        corked = true;
+    }
+
+    /** Sends what the owner held, if anything (others' replies are their threads' to send). Owner only. */
+    void uncork() {
+        corked = false;
+        if (!held) {
+            return;
+        }
+        held = false;
+        while (queued.get() != null && sending.compareAndSet(false, true)) {
+            try {
+                drain();
+            } finally {
+                sending.set(false);
+            }
+        }
     }
 
     boolean broken() {
