@@ -47,7 +47,15 @@ final class Inflight {
 
     /** Takes a slot for a request holding n payload bytes; one request is always let through, whatever its size. */
     void acquire(long n) {
+        acquire(n, null);
+    }
+
+    /** As {@link #acquire(long)}, running beforeWait (if not null) once before it would wait. */
+    void acquire(long n, Runnable beforeWait) {
         if (!fits(n)) {
+            if (beforeWait != null) {
+                beforeWait.run();
+            }
             waiter = Thread.currentThread();
             try {
                 while (!fits(n)) {
@@ -59,11 +67,6 @@ final class Inflight {
         }
         requests.incrementAndGet();
         bytes.addAndGet(n);
-    }
-
-    /** Whether {@link #acquire}(n) would wait now. */
-    boolean wouldWait(long n) {
-        return !fits(n);
     }
 
     private boolean fits(long n) {

@@ -30,6 +30,7 @@ final class Transmission {
     private final Session session;
     private final Export export;
     private final ExportInfo info;
+    private final Runnable uncork;
 
     Transmission(Connection conn, SocketInput in, Session session) {
         this.conn = conn;
@@ -37,6 +38,7 @@ final class Transmission {
         this.session = session;
         this.export = session.export();
         this.info = session.info();
+        this.uncork = conn::uncork;
     }
 
     void run() throws IOException {
@@ -64,6 +66,8 @@ final class Transmission {
                 // here is the one in flight, and its reply is what the client waits for (measured: holding read
                 // replies too cost 4 KiB random reads at queue depth 32 a quarter).
                 conn.cork();
+            } else {
+                conn.uncork(); // anything else may be what the client waits on: the held replies go first
             }
         } else {
             conn.uncork(); // about to wait for the client, which may be waiting for these replies
@@ -153,10 +157,7 @@ final class Transmission {
 
     /** Takes an in-flight slot; the replies the reader holds go out first if it has to wait (they hold slots). */
     private void acquire(long bytes) {
-        if (conn.inflight().wouldWait(bytes)) {
-            conn.uncork();
-        }
-        conn.inflight().acquire(bytes);
+        conn.inflight().acquire(bytes, uncork);
     }
 
     /** The NBD error for a request that must not reach the device, or OK. */
