@@ -46,10 +46,15 @@ class ReplyBatchingTest {
                 ByteArrayOutputStream batch = new ByteArrayOutputStream();
                 Set<Long> cookies = new HashSet<>();
                 int writes = 5 + 10 * round;
+                java.util.List<Integer> slots = new java.util.ArrayList<>();
+                for (int i = 0; i < 128; i++) {
+                    slots.add(i);
+                }
+                java.util.Collections.shuffle(slots, rnd); // disjoint 16 KiB slots: writes of a batch may land in any order
                 for (int i = 0; i < writes; i++) {
                     byte[] data = new byte[(1 + rnd.nextInt(4)) * 4096];
                     rnd.nextBytes(data);
-                    long at = (long) rnd.nextInt((2 << 20) / 4096 - 4) * 4096;
+                    long at = slots.get(i) * (16L << 10);
                     System.arraycopy(data, 0, expect, (int) at, data.length);
                     long cookie = 1000L * round + i;
                     cookies.add(cookie);
