@@ -345,12 +345,8 @@ public final class MappedDevice implements BlockDevice {
         regions.incrementAndGet(); // before the test: a suspend that blocks the gate after it then waits for us
         DataRegion region = null;
         try {
-            Table t = live;
-            if ((gate.get() & BLOCKED) == 0 && t != null && sector + sectors <= t.sizeSectors()) {
-                Table.Entry e = t.entry(t.find(sector));
-                if (sector + sectors <= e.endSector()) {
-                    region = e.target().readRegion(sector - e.beginSector(), sectors);
-                }
+            if ((gate.get() & BLOCKED) == 0) {
+                region = targetRegion(live, sector, sectors, false);
             }
         } finally {
             if (region == null) {
@@ -374,11 +370,8 @@ public final class MappedDevice implements BlockDevice {
         DataRegion region = null;
         try {
             Table t = live;
-            if (t != null && !t.readOnly() && sector + sectors <= t.sizeSectors()) {
-                Table.Entry e = t.entry(t.find(sector));
-                if (sector + sectors <= e.endSector()) {
-                    region = e.target().writeRegion(sector - e.beginSector(), sectors);
-                }
+            if (t != null && !t.readOnly()) {
+                region = targetRegion(t, sector, sectors, true);
             }
         } finally {
             if (region == null) {
@@ -386,6 +379,19 @@ public final class MappedDevice implements BlockDevice {
             }
         }
         return region == null ? null : region.heldBy(this::exitIo);
+    }
+
+    /** The region of the one target holding the whole range, or null (no table, or the range crosses targets). */
+    private static DataRegion targetRegion(Table t, long sector, int sectors, boolean write) {
+        if (t == null || sector + sectors > t.sizeSectors()) {
+            return null;
+        }
+        Table.Entry e = t.entry(t.find(sector));
+        if (sector + sectors > e.endSector()) {
+            return null;
+        }
+        long relative = sector - e.beginSector();
+        return write ? e.target().writeRegion(relative, sectors) : e.target().readRegion(relative, sectors);
     }
 
     private void regionClosed() {
