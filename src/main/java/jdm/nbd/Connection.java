@@ -48,6 +48,10 @@ final class Connection implements Runnable {
     /** Set once after the handshake, before the first request. */
     private volatile boolean extendedHeaders;
     static final int PAYLOAD_SECONDS = 10;
+    /** When the payload being read by reference began (nanoTime, 0: none); see {@link #payloadStarted}. */
+    private volatile long payloadSince;
+    /** The stalled-payload check, once a payload went by reference; cancelled when the connection ends. */
+    private ScheduledFuture<?> watchdog;
     private final long handshakeTimeoutNanos;
     private volatile boolean negotiated;
     private volatile boolean shuttingDown;
@@ -123,6 +127,9 @@ final class Connection implements Runnable {
         } finally {
             if (timeout != null) {
                 timeout.cancel(false);
+            }
+            if (watchdog != null) {
+                watchdog.cancel(false);
             }
             inflight.awaitIdle(); // every submitted request has replied (or found the socket gone)
             if (in != null) {
@@ -210,15 +217,30 @@ final class Connection implements Runnable {
         return extendedHeaders;
     }
 
-    /** Arms the stalled-payload deadline of a write by reference; cancel it once the payload is in. */
-    ScheduledFuture<?> payloadDeadline() {
-        return timers.schedule(this::payloadExpired, PAYLOAD_SECONDS, TimeUnit.SECONDS);
+    /**
+     * The reader starts reading a payload into a device by reference: from now until {@link #payloadDone} the
+     * connection's watchdog (one periodic check per connection, started with the first such payload: a timer per
+     * write cost a queue insertion per request and left cancelled entries behind) ends it after PAYLOAD_SECONDS.
+     */
+    void payloadStarted() {
+        payloadSince = System.nanoTime() | 1; // never 0, which means none
+        if (watchdog == null) {
+            watchdog = timers.scheduleWithFixedDelay(this::checkPayload, 1, 1, TimeUnit.SECONDS);
+        }
     }
 
-    private void payloadExpired() {
-        LOG.log(Level.WARNING, "a WRITE payload stalled for " + PAYLOAD_SECONDS + " s while writing a device by"
-                + " reference: closing the connection");
-        shutdownInput(); // the reader's blocked read ends, and with it the write and the connection
+    void payloadDone() {
+        payloadSince = 0;
+    }
+
+    private void checkPayload() {
+        long since = payloadSince;
+        if (since != 0 && System.nanoTime() - since > TimeUnit.SECONDS.toNanos(PAYLOAD_SECONDS)) {
+            LOG.log(Level.WARNING, "a WRITE payload stalled for " + PAYLOAD_SECONDS + " s while writing a device by"
+                    + " reference: closing the connection");
+            payloadSince = 0;
+            shutdownInput(); // the reader's blocked read ends, and with it the write and the connection
+        }
     }
 
     /** Whether replies may carry file regions (see {@link ReplySender#zeroCopy(SocketChannel)}). */

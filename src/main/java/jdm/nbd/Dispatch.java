@@ -17,6 +17,9 @@ final class Dispatch {
 
     /** Runs r inline or hands it off; called by the reader once r holds its in-flight slot. */
     static void run(Connection conn, Request r) {
+        if (r.tryByReference()) {
+            return; // answered by reference, on this thread: nothing left to run
+        }
         if (r.typical() && conn.submitCost().cheap()
                 && (conn.inflight().requests() == 1 || r.command == NbdProtocol.CMD_WRITE)) {
             r.run();

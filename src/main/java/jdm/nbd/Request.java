@@ -32,6 +32,8 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private final int bytes;
     private volatile long endedAt;
     private final boolean mayHaveHoles;
+    /** {@link #tryByReference} ran (and found no region): run() goes straight to the bio. */
+    private boolean triedByReference;
 
     Request(Connection conn, BlockDevice device, long handle, int command, Op op, int flags, long sector,
             int sectors, ByteBuffer buf, int bytes, boolean mayHaveHoles) {
@@ -54,9 +56,11 @@ final class Request extends Reply implements Runnable, BioEndIo {
             if (op == Op.READ) {
                 // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
                 // while it is still in the CPU cache.
-                conn.backlog().awaitRoom();
-                if (bytes >= BY_REFERENCE_MIN && byReference()) {
-                    return;
+                if (!triedByReference) {
+                    conn.backlog().awaitRoom();
+                    if (bytes >= BY_REFERENCE_MIN && byReference()) {
+                        return;
+                    }
                 }
                 buf = conn.pool().take(bytes);
             }
@@ -85,6 +89,20 @@ final class Request extends Reply implements Runnable, BioEndIo {
      * sender passes the bytes on from the page cache (sendfile, not under TLS) or from the RAM disk's pages. False
      * when the read has to go as a bio.
      */
+    /**
+     * For the reader, before it dispatches: a READ that goes by reference has nothing to wait for (no device I/O,
+     * just a reference for the sender), so it is answered here and needs no thread of its own. False (and the
+     * request dispatched as usual) when it is not a large READ or its range has no region.
+     */
+    boolean tryByReference() {
+        if (op != Op.READ || bytes < BY_REFERENCE_MIN) {
+            return false;
+        }
+        conn.backlog().awaitRoom();
+        triedByReference = true;
+        return byReference();
+    }
+
     private boolean byReference() { // see BY_REFERENCE_MIN
         DataRegion rr = device.readRegion(sector, sectors);
         if (rr == null) {

@@ -5,7 +5,6 @@ import static jdm.nbd.NbdProtocol.*;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ScheduledFuture;
 import jdm.block.Bio;
 import jdm.block.DataRegion;
 import jdm.block.Op;
@@ -295,15 +294,15 @@ final class Transmission {
      * A client that leaves mid-payload leaves part of it written, as a torn write on a disk.
      */
     private void writeByReference(DataRegion wr, long handle, long offset) throws IOException {
-        ScheduledFuture<?> deadline = null;
+        boolean watched = in.buffered() < wr.length();
         try {
-            if (in.buffered() < wr.length()) {
-                deadline = conn.payloadDeadline();
+            if (watched) {
+                conn.payloadStarted();
             }
             in.readFully(wr.buffers());
         } finally {
-            if (deadline != null) {
-                deadline.cancel(false);
+            if (watched) {
+                conn.payloadDone();
             }
             wr.close();
         }
