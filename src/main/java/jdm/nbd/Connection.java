@@ -109,13 +109,11 @@ final class Connection implements Runnable {
                 export = session.export();
                 sender.encoder(session.encoder());
                 extendedHeaders = session.extendedHeaders();
-                if (tls == null || !tls.secure()) {
-                    in.spin(ReadSpin.of(this.channel));
-                }
                 in.beforeRead(sender::uncork); // the reader's held replies go out before it may wait for input
                 in.headerBytes(session.extendedHeaders() ? EXTENDED_HEADER_BYTES : REQUEST_HEADER_BYTES);
-                if (tls == null || !tls.secure()) {
-                    sender.zeroCopy(this.channel); // TLS has to encrypt every byte: no sending by reference
+                if (tls == null || !tls.secure()) { // TLS has to encrypt every byte: no sendfile, no raw poll
+                    sender.zeroCopy(this.channel);
+                    in.spin(ReadSpin.of(this.channel));
                 }
                 writesByReference = this.channel.getLocalAddress() instanceof UnixDomainSocketAddress;
                 new Transmission(this, in, session).run();

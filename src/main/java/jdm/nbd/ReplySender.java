@@ -177,11 +177,11 @@ final class ReplySender {
     }
 
     /**
-     * Sends a region: memory as it is, a file with sendfile. The JDK gives a socket that virtual threads use a non-blocking descriptor and
-     * parks them in write() until it is writable, but its sendfile path does not park: it returns 0 when the socket
-     * is full. Then a small piece goes the copying way, whose write parks until the client has read (a Unix socket
-     * wakes writers when three quarters of its buffer are free), and sendfile goes on: most bytes still go by
-     * reference.
+     * Sends a region: memory as it is, a file with sendfile. The JDK gives a socket that virtual threads use a
+     * non-blocking descriptor and parks them in write() until it is writable, but its sendfile path does not park:
+     * it returns 0 when the socket is full. Then a small piece goes the copying way, whose write parks until the
+     * client has read (a Unix socket wakes writers when three quarters of its buffer are free), and sendfile goes
+     * on: most bytes still go by reference.
      */
     private void transferFully(DataRegion region) throws IOException {
         ByteBuffer[] memory = region.buffers();

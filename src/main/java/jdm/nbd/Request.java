@@ -32,7 +32,8 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private final int bytes;
     private volatile long endedAt;
     private final boolean mayHaveHoles;
-    /** {@link #tryByReference} ran (and found no region): run() goes straight to the bio. */
+    /** {@link #tryByReference} ran (and found no region): run() goes straight to the bio. Reader-written before
+     * the hand-off, which publishes it. */
     private boolean triedByReference;
 
     Request(Connection conn, BlockDevice device, long handle, int command, Op op, int flags, long sector,
@@ -56,11 +57,8 @@ final class Request extends Reply implements Runnable, BioEndIo {
             if (op == Op.READ) {
                 // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
                 // while it is still in the CPU cache.
-                if (!triedByReference) {
+                if (!triedByReference) { // large reads waited for room in tryByReference already
                     conn.backlog().awaitRoom();
-                    if (bytes >= BY_REFERENCE_MIN && byReference()) {
-                        return;
-                    }
                 }
                 buf = conn.pool().take(bytes);
             }
@@ -84,12 +82,6 @@ final class Request extends Reply implements Runnable, BioEndIo {
     }
 
     /**
-     * Replies to a READ with the region its range reads as, when the device has one (a linear or striped table in
-     * one piece over a file or a RAM disk) and it holds no hole to send as such: no buffer, no copy here; the
-     * sender passes the bytes on from the page cache (sendfile, not under TLS) or from the RAM disk's pages. False
-     * when the read has to go as a bio.
-     */
-    /**
      * For the reader, before it dispatches: a READ that goes by reference has nothing to wait for (no device I/O,
      * just a reference for the sender), so it is answered here and needs no thread of its own. False (and the
      * request dispatched as usual) when it is not a large READ or its range has no region.
@@ -103,7 +95,13 @@ final class Request extends Reply implements Runnable, BioEndIo {
         return byReference();
     }
 
-    private boolean byReference() { // see BY_REFERENCE_MIN
+    /**
+     * Replies to a READ with the region its range reads as, when the device has one (a linear or striped table in
+     * one piece over a file or a RAM disk) and it holds no hole to send as such: no buffer, no copy here; the
+     * sender passes the bytes on from the page cache (sendfile, not under TLS) or from the RAM disk's pages. False
+     * when the read has to go as a bio.
+     */
+    private boolean byReference() {
         DataRegion rr = device.readRegion(sector, sectors);
         if (rr == null) {
             return false;

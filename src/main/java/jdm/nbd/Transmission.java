@@ -113,7 +113,8 @@ final class Transmission {
         if (error == NbdErrno.OK && length == 0 && command == Command.BLOCK_STATUS) {
             error = NbdErrno.EINVAL; // a status reply needs at least one extent: nothing to describe
         }
-        if (error == NbdErrno.OK && length >>> Bio.SECTOR_SHIFT > Integer.MAX_VALUE && command != Command.BLOCK_STATUS) {
+        boolean beyondOneBio = length >>> Bio.SECTOR_SHIFT > Integer.MAX_VALUE;
+        if (error == NbdErrno.OK && command != Command.BLOCK_STATUS && beyondOneBio) {
             error = NbdErrno.EOVERFLOW; // a 64-bit effect length beyond one bio (1 TiB): the spec's answer
         }
         if (error != NbdErrno.OK || length == 0 && type != CMD_FLUSH || command == Command.CACHE) {
@@ -229,7 +230,8 @@ final class Transmission {
 
     private void submit(int type, int flags, long handle, long offset, long length) throws IOException {
         if (type == CMD_WRITE && length >= Request.BY_REFERENCE_MIN && conn.writesByReference()) {
-            DataRegion wr = export.device().writeRegion(offset >>> Bio.SECTOR_SHIFT, (int) (length >>> Bio.SECTOR_SHIFT));
+            int sectors = (int) (length >>> Bio.SECTOR_SHIFT);
+            DataRegion wr = export.device().writeRegion(offset >>> Bio.SECTOR_SHIFT, sectors);
             if (wr != null) {
                 writeByReference(wr, handle, offset);
                 return;

@@ -67,7 +67,8 @@ class ExtendedHeadersTest {
         assertThat(meta).extracting(RawClient.OptReply::type).containsExactly(REP_META_CONTEXT, REP_ACK);
         List<RawClient.OptReply> go = c.go("m", INFO_BLOCK_SIZE);
         assertThat(go.getLast().type()).isEqualTo(REP_ACK);
-        int tflags = go.stream().filter(r -> r.type() == REP_INFO && ByteBuffer.wrap(r.data()).getShort() == INFO_EXPORT)
+        int tflags = go.stream()
+                .filter(r -> r.type() == REP_INFO && ByteBuffer.wrap(r.data()).getShort() == INFO_EXPORT)
                 .mapToInt(r -> ByteBuffer.wrap(r.data()).getShort(10) & 0xffff).findFirst().orElseThrow();
         assertThat(tflags & FLAG_SEND_DF).as("DF: replies are chunks").isNotZero();
         return c;

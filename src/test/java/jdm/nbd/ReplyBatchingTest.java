@@ -50,7 +50,8 @@ class ReplyBatchingTest {
                 for (int i = 0; i < 128; i++) {
                     slots.add(i);
                 }
-                java.util.Collections.shuffle(slots, rnd); // disjoint 16 KiB slots: writes of a batch may land in any order
+                // disjoint 16 KiB slots: the writes of one batch may land in any order
+                java.util.Collections.shuffle(slots, rnd);
                 for (int i = 0; i < writes; i++) {
                     byte[] data = new byte[(1 + rnd.nextInt(4)) * 4096];
                     rnd.nextBytes(data);

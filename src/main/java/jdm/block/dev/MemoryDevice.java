@@ -102,7 +102,11 @@ public final class MemoryDevice implements BlockDevice {
             int off = (int) (pos & (PAGE_SIZE - 1));
             int n = (int) Math.min(PAGE_SIZE - off, end - pos);
             ByteBuffer page = page(pos >>> PAGE_SHIFT, write);
-            out[i] = write ? page.slice(off, n) : (page == null ? ZEROS.slice(0, n) : page.slice(off, n)).asReadOnlyBuffer();
+            if (write) {
+                out[i] = page.slice(off, n);
+            } else {
+                out[i] = (page == null ? ZEROS.slice(0, n) : page.slice(off, n)).asReadOnlyBuffer();
+            }
             pos += n;
         }
         return DataRegion.ofMemory(out);
