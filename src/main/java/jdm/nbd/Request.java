@@ -32,9 +32,6 @@ final class Request extends Reply implements Runnable, BioEndIo {
     private final int bytes;
     private volatile long endedAt;
     private final boolean mayHaveHoles;
-    /** {@link #tryByReference} ran (and found no region): run() goes straight to the bio. Reader-written before
-     * the hand-off, which publishes it. */
-    private boolean triedByReference;
 
     Request(Connection conn, BlockDevice device, long handle, int command, Op op, int flags, long sector,
             int sectors, ByteBuffer buf, int bytes, boolean mayHaveHoles) {
@@ -57,7 +54,7 @@ final class Request extends Reply implements Runnable, BioEndIo {
             if (op == Op.READ) {
                 // Taken only now, and only when the socket keeps up, so the buffer goes from device to socket
                 // while it is still in the CPU cache.
-                if (!triedByReference) { // large reads waited for room in tryByReference already
+                if (bytes < BY_REFERENCE_MIN) { // larger ones waited in tryByReference, which Dispatch runs first
                     conn.backlog().awaitRoom();
                 }
                 buf = conn.pool().take(bytes);
@@ -91,7 +88,6 @@ final class Request extends Reply implements Runnable, BioEndIo {
             return false;
         }
         conn.backlog().awaitRoom();
-        triedByReference = true;
         return byReference();
     }
 
