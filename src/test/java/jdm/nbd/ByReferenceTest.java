@@ -27,6 +27,45 @@ class ByReferenceTest {
     @TempDir
     Path dir;
 
+    /** Passes everything on and counts the READ and WRITE bios of 64 KiB or more: by reference there are none. */
+    static final class LargeBios implements jdm.block.BlockDevice {
+        final jdm.block.BlockDevice below;
+        final java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+
+        LargeBios(jdm.block.BlockDevice below) {
+            this.below = below;
+        }
+
+        @Override
+        public String name() {
+            return below.name();
+        }
+
+        @Override
+        public long sizeSectors() {
+            return below.sizeSectors();
+        }
+
+        @Override
+        public void submitBio(jdm.block.Bio bio) {
+            if ((bio.op() == jdm.block.Op.READ || bio.op() == jdm.block.Op.WRITE)
+                    && bio.sectors() >= Request.BY_REFERENCE_MIN / 512) {
+                count.incrementAndGet();
+            }
+            below.submitBio(bio);
+        }
+
+        @Override
+        public jdm.block.DataRegion readRegion(long sector, int sectors) {
+            return below.readRegion(sector, sectors);
+        }
+
+        @Override
+        public jdm.block.DataRegion writeRegion(long sector, int sectors) {
+            return below.writeRegion(sector, sectors);
+        }
+    }
+
     static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
@@ -38,8 +77,15 @@ class ByReferenceTest {
         byte[] content = random(16 << 20, 1);
         Path img = Files.write(dir.resolve("a.img"), content);
         Path sock = dir.resolve("s");
-        try (FileDevice dev = FileDevice.open(img, false);
-                NbdServer server = new NbdServer(MapExports.of("a", dev)).listenUnix(sock).start();
+        try (FileDevice file = FileDevice.open(img, false)) {
+            LargeBios dev = new LargeBios(file);
+            readBySendfile(content, sock, dev);
+            assertThat(dev.count.get()).as("large READ bios: the replies went by reference").isZero();
+        }
+    }
+
+    private static void readBySendfile(byte[] content, Path sock, LargeBios dev) throws Exception {
+        try (NbdServer server = new NbdServer(MapExports.of("a", dev)).listenUnix(sock).start();
                 RawClient c = RawClient.connect(sock).open("a")) {
             assertThat(c.read(4096, 1 << 20)).isEqualTo(Arrays.copyOfRange(content, 4096, 4096 + (1 << 20)));
             // 3 x 4 MiB asked at once, read only after a pause: the replies wait on a full socket
@@ -59,8 +105,9 @@ class ByReferenceTest {
     @Test
     void ramDiskWritesGoStraightIntoItsPagesAndReadsComeFromThem() throws Exception {
         MemoryDevice ram = new MemoryDevice("ram0", 16384); // 8 MiB
+        LargeBios counted = new LargeBios(ram);
         Path sock = dir.resolve("s");
-        try (NbdServer server = new NbdServer(MapExports.of("r", ram)).listenUnix(sock).start();
+        try (NbdServer server = new NbdServer(MapExports.of("r", counted)).listenUnix(sock).start();
                 RawClient c = RawClient.connect(sock).open("r")) {
             byte[] a = random(300 << 10, 2);
             assertThat(c.write(60 << 10, a)).isZero(); // from inside page 0 to inside page 5
@@ -93,6 +140,7 @@ class ByReferenceTest {
                 assertThat(c.read((2L << 20) + i * (12 << 10), many[i].length)).isEqualTo(many[i]);
             }
         }
+        assertThat(counted.count.get()).as("large READ or WRITE bios: all went by reference").isZero();
     }
 
     @Test
