@@ -73,7 +73,11 @@ final class SocketInput {
         buf.compact();
         try {
             while (buf.position() < n) {
-                if (channel.read(buf) < 0) {
+                int got = channel.read(buf);
+                if (spin != null) {
+                    spin.readDone();
+                }
+                if (got < 0) {
                     if (!any && buf.position() == 0) {
                         return false;
                     }

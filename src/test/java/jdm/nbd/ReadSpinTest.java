@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The reader's short poll before it blocks: it finds the descriptor (the test JVM exports sun.nio.ch as the jar's
- * manifest does), returns as soon as bytes are there, and gives up after its bound when none come. */
+ * manifest does), returns as soon as bytes are there, gives up after its bound when none come, and stops spinning
+ * (but for probes) while the client's gaps are longer than that, until they are short again. */
 @Timeout(10)
 class ReadSpinTest {
     @TempDir
@@ -40,6 +41,44 @@ class ReadSpinTest {
                     minIdle = Math.min(minIdle, System.nanoTime() - t0);
                 }
                 assertThat(minIdle).isLessThan(ReadSpin.SPIN_NANOS);
+            }
+        }
+        }
+
+    @Test
+    void itStopsSpinningForASlowClientAndResumesWhenItIsQuickAgain() throws Exception {
+        Path p = dir.resolve("s");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(p));
+            try (SocketChannel client = SocketChannel.open(UnixDomainSocketAddress.of(p));
+                    SocketChannel accepted = server.accept()) {
+                ReadSpin spin = ReadSpin.of(accepted);
+                assertThat(spin).isNotNull();
+                for (int i = 0; i < 40; i++) { // a slow client: each spin runs out, the read then waits 300 us more
+                    spin.await();
+                    Thread.sleep(0, 300_000);
+                    spin.readDone();
+                }
+                assertThat(spin.gapNanos()).isGreaterThan(ReadSpin.SPIN_NANOS);
+                long before = spin.spins();
+                for (int i = 0; i < 4 * ReadSpin.PROBE_EVERY; i++) {
+                    spin.await();
+                    spin.readDone();
+                }
+                assertThat(spin.spins() - before).as("only the probes spin").isEqualTo(4);
+
+                client.write(ByteBuffer.wrap(new byte[] {1})); // quick again: data is there at once
+                for (int i = 0; i < 40 * ReadSpin.PROBE_EVERY && spin.gapNanos() > ReadSpin.SPIN_NANOS; i++) {
+                    spin.await();
+                    spin.readDone();
+                }
+                assertThat(spin.gapNanos()).isLessThanOrEqualTo(ReadSpin.SPIN_NANOS);
+                before = spin.spins();
+                for (int i = 0; i < 10; i++) {
+                    spin.await();
+                    spin.readDone();
+                }
+                assertThat(spin.spins() - before).as("every wait spins again").isEqualTo(10);
             }
         }
     }
