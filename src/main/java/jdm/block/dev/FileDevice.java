@@ -17,8 +17,9 @@ import jdm.block.ExtentSink;
 /**
  * A backing file as a block device, like the kernel's loop driver: positional FileChannel I/O (no shared position,
  * no lock), FLUSH and FUA as fdatasync, DISCARD as a punched hole, WRITE_ZEROES as a punched hole or, with NOUNMAP,
- * a zeroed range; where the file system lacks those, zeros are written. Bios complete in the submitting thread.
- * The size is the file's at open, rounded down to whole sectors.
+ * a zeroed range; where the file system lacks those, zeros are written. Small reads and writes of pages the page
+ * cache holds are memory copies through a mapping of the file ({@link FileMapping}). Bios complete in the
+ * submitting thread. The size is the file's at open, rounded down to whole sectors.
  */
 public final class FileDevice implements BlockDevice {
     private static final int ZERO_CHUNK = 1 << 20;
@@ -32,6 +33,8 @@ public final class FileDevice implements BlockDevice {
     private final SeekData seekData;
     /** Null when read-only or when no descriptor opens for it. */
     private final WriteBehind writeBehind;
+    /** Null where the file cannot be mapped: every request is a system call then. */
+    private final FileMapping mapping;
 
     private FileDevice(Path path, FileChannel channel, Fallocate fallocate, long sizeSectors, boolean readOnly) {
         this.seekData = SeekData.open(path);
@@ -41,6 +44,7 @@ public final class FileDevice implements BlockDevice {
         this.fallocate = fallocate;
         this.sizeSectors = sizeSectors;
         this.readOnly = readOnly;
+        this.mapping = FileMapping.open(channel, sizeSectors << Bio.SECTOR_SHIFT, readOnly);
     }
 
     /** Opens an existing file; read-only opens it for reading only and fails every write with EPERM. */
@@ -58,6 +62,11 @@ public final class FileDevice implements BlockDevice {
 
     public Path path() {
         return path;
+    }
+
+    /** The file's mapping for small copies, or null (for tests). */
+    FileMapping mapping() {
+        return mapping;
     }
 
     @Override
@@ -133,6 +142,7 @@ public final class FileDevice implements BlockDevice {
             case DISCARD -> {
                 // Discard is advisory: where holes cannot be punched the old data simply stays.
                 if (fallocate != null) {
+                    dropped(pos, len);
                     fallocate.apply(Fallocate.PUNCH_HOLE | Fallocate.KEEP_SIZE, pos, len);
                 }
             }
@@ -149,21 +159,49 @@ public final class FileDevice implements BlockDevice {
     }
 
     private void read(ByteBuffer buf, long pos) throws IOException {
+        if (mapping != null) {
+            if (mapping.read(buf, pos)) {
+                return;
+            }
+            mapping.resident(pos, readFile(buf, pos));
+        } else {
+            readFile(buf, pos);
+        }
+    }
+
+    /** Reads buf's remaining bytes by system call; returns how many came from the file (the rest read as zeros). */
+    private long readFile(ByteBuffer buf, long pos) throws IOException {
+        long start = pos;
         while (buf.hasRemaining()) {
             int n = channel.read(buf, pos);
             if (n < 0) { // past the end of a file that shrank under us: reads as zeros, like a hole
                 while (buf.hasRemaining()) {
                     buf.put((byte) 0);
                 }
-                return;
+                break;
             }
             pos += n;
         }
+        return pos - start;
     }
 
     private void write(ByteBuffer buf, long pos) throws IOException {
+        if (mapping != null && mapping.write(buf, pos)) {
+            return;
+        }
+        long start = pos;
         while (buf.hasRemaining()) {
             pos += channel.write(buf, pos);
+        }
+        if (mapping != null) {
+            mapping.resident(start, pos - start);
+        }
+    }
+
+    /** A hole is about to be punched in [pos, pos + len): its pages go back to system calls (see FileMapping). */
+    private void dropped(long pos, long len) {
+        if (mapping != null) {
+            mapping.dropped(pos, len);
         }
     }
 
@@ -171,6 +209,7 @@ public final class FileDevice implements BlockDevice {
     private boolean writeZeroes(long pos, long len, boolean noUnmap, boolean noFallback) throws IOException {
         if (fallocate != null) {
             int mode = (noUnmap ? Fallocate.ZERO_RANGE : Fallocate.PUNCH_HOLE) | Fallocate.KEEP_SIZE;
+            dropped(pos, len);
             if (fallocate.apply(mode, pos, len) == 0) {
                 return true;
             }
@@ -217,6 +256,9 @@ public final class FileDevice implements BlockDevice {
 
     @Override
     public void close() {
+        if (mapping != null) {
+            mapping.close();
+        }
         if (seekData != null) {
             seekData.close();
         }

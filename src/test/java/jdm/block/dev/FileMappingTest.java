@@ -1,0 +1,148 @@
+package jdm.block.dev;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+import jdm.block.BlkStatus;
+import jdm.block.Op;
+import jdm.testing.SyncIo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Small reads and writes through the file's mapping: only pages the page cache is known to hold go by copy (the
+ * rest by system call, which makes them known), the bytes are the file's both ways, a punched hole goes back to
+ * system calls, and a file truncated under the mapping (a copy that faults) still gets its I/O done by system call.
+ */
+class FileMappingTest {
+    @TempDir
+    Path dir;
+
+    private static byte[] random(int bytes, long seed) {
+        byte[] b = new byte[bytes];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private static byte[] fileBytes(Path p, long pos, int len) throws Exception {
+        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(len);
+            while (b.hasRemaining() && ch.read(b, pos + b.position()) > 0) {
+                // until len bytes or the end of the file
+            }
+            return Arrays.copyOf(b.array(), b.position());
+        }
+    }
+
+    @Test
+    void cachedPagesAreCopiedBothWaysAndTheFileSeesTheBytes() throws Exception {
+        Path p = dir.resolve("cached.img");
+        Files.write(p, random(1 << 20, 1)); // just written: the page cache holds it, mincore says so at open
+        try (FileDevice d = FileDevice.open(p, false)) {
+            FileMapping m = d.mapping();
+            assertThat(m).isNotNull();
+            byte[] data = random(8192, 2);
+            assertThat(SyncIo.write(d, 24, data)).isEqualTo(BlkStatus.OK); // 4 KiB-aligned: two whole pages
+            assertThat(SyncIo.write(d, 41, Arrays.copyOf(data, 1024))).isEqualTo(BlkStatus.OK); // inside a page
+            assertThat(m.copies()).isEqualTo(2);
+            assertThat(fileBytes(p, 24 * 512, 8192)).isEqualTo(data);
+            assertThat(fileBytes(p, 41 * 512, 1024)).isEqualTo(Arrays.copyOf(data, 1024));
+
+            byte[] outside = random(4096, 3); // written beside the device: the mapping reads the same page cache
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ch.write(ByteBuffer.wrap(outside), 64 << 10);
+            }
+            assertThat(SyncIo.read(d, (64 << 10) / 512, 8)).isEqualTo(outside);
+            assertThat(m.copies()).isEqualTo(3);
+            assertThat(SyncIo.op(d, Op.FLUSH, 0, 0)).isEqualTo(BlkStatus.OK);
+        }
+    }
+
+    @Test
+    void pagesTheCacheDoesNotHoldGoBySystemCallFirstThenByCopy() throws Exception {
+        Path p = dir.resolve("sparse.img");
+        try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+            f.setLength(1 << 20); // a hole: nothing of it is in the page cache
+        }
+        try (FileDevice d = FileDevice.open(p, false)) {
+            FileMapping m = d.mapping();
+            byte[] a = random(4096, 4);
+            byte[] b = random(4096, 5);
+            assertThat(SyncIo.write(d, 16, a)).isEqualTo(BlkStatus.OK);
+            assertThat(m.copies()).as("first write: pwrite, no fault reading the page in").isZero();
+            assertThat(SyncIo.write(d, 16, b)).isEqualTo(BlkStatus.OK);
+            assertThat(m.copies()).as("then the page is known cached").isEqualTo(1);
+            assertThat(SyncIo.read(d, 24, 8)).isEqualTo(new byte[4096]); // a read learns its pages too
+            assertThat(SyncIo.read(d, 24, 8)).isEqualTo(new byte[4096]);
+            assertThat(m.copies()).isEqualTo(2);
+            assertThat(fileBytes(p, 16 * 512, 4096)).isEqualTo(b);
+        }
+    }
+
+    @Test
+    void largeRequestsStaySystemCalls() throws Exception {
+        Path p = dir.resolve("large.img");
+        Files.write(p, random(1 << 20, 6));
+        try (FileDevice d = FileDevice.open(p, false)) {
+            byte[] data = random(FileMapping.MAX_COPY + 4096, 7);
+            assertThat(SyncIo.write(d, 0, data)).isEqualTo(BlkStatus.OK);
+            assertThat(SyncIo.read(d, 0, data.length / 512)).isEqualTo(data);
+            assertThat(d.mapping().copies()).isZero();
+        }
+    }
+
+    @Test
+    void aPunchedHoleGoesBackToSystemCalls() throws Exception {
+        Path p = dir.resolve("punch.img");
+        Files.write(p, random(1 << 20, 8));
+        try (FileDevice d = FileDevice.open(p, false)) {
+            FileMapping m = d.mapping();
+            assertThat(SyncIo.op(d, Op.DISCARD, 0, 8)).isEqualTo(BlkStatus.OK);
+            assertThat(SyncIo.op(d, Op.WRITE_ZEROES, 8, 8)).isEqualTo(BlkStatus.OK);
+            byte[] data = random(4096, 9);
+            assertThat(SyncIo.write(d, 0, data)).isEqualTo(BlkStatus.OK);
+            assertThat(SyncIo.write(d, 8, data)).isEqualTo(BlkStatus.OK);
+            assertThat(m.copies()).as("pages of a punched hole are written by pwrite").isZero();
+            assertThat(fileBytes(p, 0, 4096)).isEqualTo(data);
+            assertThat(fileBytes(p, 4096, 4096)).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void aFileTruncatedUnderTheMappingStillGetsItsIoBySystemCall() throws Exception {
+        Path p = dir.resolve("shrunk.img");
+        Files.write(p, random(1 << 20, 10));
+        try (FileDevice d = FileDevice.open(p, false)) {
+            FileMapping m = d.mapping();
+            try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                ch.truncate(4096); // a copy past the new end faults (SIGBUS): the JVM makes it an InternalError
+            }
+            byte[] data = random(4096, 11);
+            assertThat(SyncIo.write(d, 64, data)).isEqualTo(BlkStatus.OK);
+            assertThat(fileBytes(p, 64 * 512, 4096)).as("pwrite wrote it, extending the file").isEqualTo(data);
+            assertThat(SyncIo.read(d, 128, 8)).as("past the end: zeros, as a hole").isEqualTo(new byte[4096]);
+            assertThat(SyncIo.read(d, 0, 8)).isEqualTo(fileBytes(p, 0, 4096));
+            assertThat(m.copies()).as("only the page still inside the file was copied").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aReadOnlyDeviceCopiesReadsAndRefusesWrites() throws Exception {
+        Path p = dir.resolve("ro.img");
+        byte[] content = random(1 << 20, 12);
+        Files.write(p, content);
+        try (FileDevice d = FileDevice.open(p, true)) {
+            assertThat(SyncIo.read(d, 8, 8)).isEqualTo(Arrays.copyOfRange(content, 4096, 8192));
+            assertThat(d.mapping().copies()).isEqualTo(1);
+            assertThat(SyncIo.write(d, 8, new byte[4096])).isEqualTo(BlkStatus.PERM);
+        }
+        assertThat(Files.readAllBytes(p)).isEqualTo(content);
+    }
+}
