@@ -16,8 +16,8 @@
 #   -c CALLS  dmsetup calls to time (default 30)
 #   -n -t -d  as anchors.sh (default 3 runs, 10 s, /tmp/perf/anchors)
 #   -p        peer blocks for anchors.sh (default nbdkit-file,qemu-wb)
-#   -J        extra JVM options for the served jdm, e.g. '-XX:TieredStopAtLevel=1' (C1 only: on 2 CPUs the C2
-#             compiler's warm-up costs the first sequential runs ~40% more server CPU; parity loops run ~8x slower)
+#   -J        extra JVM options for the served jdm (bin/jdm serve), e.g. '-XX:TieredStopAtLevel=1' (C1 only: no
+#             C2 warm-up, but QD1 random I/O ~18% slower)
 # Needs: nbdkit, nbdcopy/nbdinfo (libnbd-bin), fio with the nbd engine, qemu-utils (.ci/install-tools.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
@@ -37,7 +37,6 @@ anchors=$top/../shared/bench/anchors.sh
   echo "bench: $anchors not found (the shared bench scripts sit beside the repo)" >&2; exit 2; }
 . "$top/.ci/find-jdk.sh"
 (cd "$top" && ./mvnw -q -B -ntp -DskipTests package) >&2
-jar=$top/target/jdm.jar
 mkdir -p "$DIR"
 
 # One `jdm dmsetup version` call, as a script pays it: a daemon on private sockets, two warm-up calls (the first
@@ -68,7 +67,11 @@ if [ -z "$DATA" ]; then
   echo "$row"
   exit
 fi
-server="$JAVA_HOME/bin/java --enable-native-access=ALL-UNNAMED $JVM_OPTS -jar $jar serve --name vol"
+# The server as users start it: through bin/jdm, with its JVM options and the servers' AOT cache (recorded here,
+# before anything is timed: the first server start after a build records it). -J options reach the JVM through
+# JDK_JAVA_OPTIONS (the JVM ignores the cache if they make it incompatible).
+"$top/bin/jdm" serve --help >/dev/null
+server="${JVM_OPTS:+env JDK_JAVA_OPTIONS='$JVM_OPTS' }$top/bin/jdm serve --name vol"
 if [ -n "$RAM" ]; then   # the RAM disk: 1 GiB, as nbdkit memory 1G; pages are allocated on first write in both
   label='jdm linear RAM disk'
   server+=' --ram-disks 1 --ram-disk-size 1G --table "0 2097152 linear /dev/ram0 0" --socket "$DIR/jdm.sock"'

@@ -8,6 +8,7 @@ import jdm.cli.MdstatCommand;
 import jdm.crash.CrashTestCommand;
 import jdm.daemon.DaemonCommand;
 import jdm.daemon.ServeCommand;
+import jdm.tools.AotTrainCommand;
 import jdm.tools.ReplayLogCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
         subcommands = {ServeCommand.class, DaemonCommand.class, DmsetupCommand.class, DmesgCommand.class,
                 MdadmCommand.class, MdstatCommand.class, MdCommand.class,
                 ReplayLogCommand.class,
-                CrashTestCommand.class})
+                CrashTestCommand.class, AotTrainCommand.class})
 public final class Main {
     /** The jdm command line; option values may look like options ("dmsetup info -c --sort -name"), as getopt allows. */
     public static CommandLine commandLine() {
