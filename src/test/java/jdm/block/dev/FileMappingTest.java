@@ -31,6 +31,13 @@ class FileMappingTest {
         return b;
     }
 
+    /** A 1 MiB file of random bytes, just written: the page cache holds all of it. */
+    private Path cachedFile(String name, long seed) throws Exception {
+        Path p = dir.resolve(name);
+        Files.write(p, random(1 << 20, seed));
+        return p;
+    }
+
     private static byte[] fileBytes(Path p, long pos, int len) throws Exception {
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
             ByteBuffer b = ByteBuffer.allocate(len);
@@ -43,8 +50,7 @@ class FileMappingTest {
 
     @Test
     void cachedPagesAreCopiedBothWaysAndTheFileSeesTheBytes() throws Exception {
-        Path p = dir.resolve("cached.img");
-        Files.write(p, random(1 << 20, 1)); // just written: the page cache holds it, mincore says so at open
+        Path p = cachedFile("cached.img", 1); // mincore finds it cached when the device opens
         try (FileDevice d = FileDevice.open(p, false)) {
             FileMapping m = d.mapping();
             assertThat(m).isNotNull();
@@ -88,8 +94,7 @@ class FileMappingTest {
 
     @Test
     void largeRequestsStaySystemCalls() throws Exception {
-        Path p = dir.resolve("large.img");
-        Files.write(p, random(1 << 20, 6));
+        Path p = cachedFile("large.img", 6);
         try (FileDevice d = FileDevice.open(p, false)) {
             byte[] data = random(FileMapping.MAX_COPY + 4096, 7);
             assertThat(SyncIo.write(d, 0, data)).isEqualTo(BlkStatus.OK);
@@ -100,8 +105,7 @@ class FileMappingTest {
 
     @Test
     void aPunchedHoleGoesBackToSystemCalls() throws Exception {
-        Path p = dir.resolve("punch.img");
-        Files.write(p, random(1 << 20, 8));
+        Path p = cachedFile("punch.img", 8);
         try (FileDevice d = FileDevice.open(p, false)) {
             FileMapping m = d.mapping();
             assertThat(SyncIo.op(d, Op.DISCARD, 0, 8)).isEqualTo(BlkStatus.OK);
@@ -117,8 +121,7 @@ class FileMappingTest {
 
     @Test
     void aFileTruncatedUnderTheMappingStillGetsItsIoBySystemCall() throws Exception {
-        Path p = dir.resolve("shrunk.img");
-        Files.write(p, random(1 << 20, 10));
+        Path p = cachedFile("shrunk.img", 10);
         try (FileDevice d = FileDevice.open(p, false)) {
             FileMapping m = d.mapping();
             try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
