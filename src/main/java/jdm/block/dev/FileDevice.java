@@ -88,9 +88,14 @@ public final class FileDevice implements BlockDevice {
     public void submitBio(Bio bio) {
         BlkStatus s;
         try {
-            s = execute(bio);
+            s = execute(bio, true);
         } catch (IOException e) {
             s = statusOf(e);
+        } catch (InternalError e) {
+            // A copy through the mapping faulted and the JVM said so late: compiled code raises the InternalError
+            // inside FileMapping's copy, the interpreter at a later return, outside its catch. Reads and writes
+            // are idempotent: the same I/O again by system call, which reports the real error.
+            s = executeBySystemCall(bio);
         }
         bio.endio(s);
     }
@@ -124,16 +129,25 @@ public final class FileDevice implements BlockDevice {
         };
     }
 
-    private BlkStatus execute(Bio bio) throws IOException {
+    private BlkStatus executeBySystemCall(Bio bio) {
+        try {
+            return execute(bio, false);
+        } catch (IOException e) {
+            return statusOf(e);
+        }
+    }
+
+    /** Does the bio's I/O; byCopy: small I/O of cached pages may go through the mapping. */
+    private BlkStatus execute(Bio bio, boolean byCopy) throws IOException {
         if (bio.op().isWrite() && readOnly) {
             return BlkStatus.PERM;
         }
         long pos = bio.sector() << Bio.SECTOR_SHIFT;
         long len = (long) bio.sectors() << Bio.SECTOR_SHIFT;
         switch (bio.op()) {
-            case READ -> read(bio.data().duplicate(), pos);
+            case READ -> read(bio.data().duplicate(), pos, byCopy);
             case WRITE -> {
-                write(bio.data().duplicate(), pos);
+                write(bio.data().duplicate(), pos, byCopy);
                 if (writeBehind != null) {
                     writeBehind.wrote((int) len);
                 }
@@ -158,9 +172,9 @@ public final class FileDevice implements BlockDevice {
         return BlkStatus.OK;
     }
 
-    private void read(ByteBuffer buf, long pos) throws IOException {
+    private void read(ByteBuffer buf, long pos, boolean byCopy) throws IOException {
         if (mapping != null) {
-            if (mapping.read(buf, pos)) {
+            if (byCopy && mapping.read(buf, pos)) {
                 return;
             }
             mapping.resident(pos, readFile(buf, pos));
@@ -185,8 +199,8 @@ public final class FileDevice implements BlockDevice {
         return pos - start;
     }
 
-    private void write(ByteBuffer buf, long pos) throws IOException {
-        if (mapping != null && mapping.write(buf, pos)) {
+    private void write(ByteBuffer buf, long pos, boolean byCopy) throws IOException {
+        if (byCopy && mapping != null && mapping.write(buf, pos)) {
             return;
         }
         long start = pos;
@@ -219,7 +233,7 @@ public final class FileDevice implements BlockDevice {
         }
         for (long done = 0; done < len; ) {
             int n = (int) Math.min(ZERO_CHUNK, len - done);
-            write(ZEROS.duplicate().limit(n), pos + done);
+            write(ZEROS.duplicate().limit(n), pos + done, false);
             done += n;
         }
         return true;

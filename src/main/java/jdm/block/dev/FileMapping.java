@@ -24,8 +24,9 @@ import java.nio.channels.FileChannel;
  * {@linkplain #resident known resident} once a system call read or wrote it (or mincore(2) found it cached when the
  * file was mapped), and stops being so when a hole is punched in it ({@link #dropped}). A page the kernel evicted later is simply read back by the fault. Should a copy
  * fault anyway (the file was truncated under us, an I/O error on that read-back, no space for a page in a hole
- * after all), the JVM turns the signal into an InternalError at the copy: the caller then does the same I/O by
- * system call, which reports the real error.
+ * after all), the JVM turns the signal into an InternalError: compiled code raises it in the copy, where it is
+ * caught here, but the interpreter only at a later return, so the device also catches it around the whole request
+ * ({@link FileDevice}). Either way the same I/O is then done by system call, which reports the real error.
  *
  * <p>The residency map is a bit per 4 KiB page, allocated a GiB of the file at a time as pages are first seen, and
  * updated without locks: a bit lost to a race only sends one more request the system call's way.
