@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A backing file mapped into memory, so that small reads and writes of pages the page cache already holds are
@@ -54,8 +55,11 @@ final class FileMapping implements AutoCloseable {
     private final MemorySegment map;
     private final boolean writable;
     private final long[][] resident;
-    /** Requests served by copy (for tests). */
-    private long copies;
+    /**
+     * Requests served by copy (for tests). A LongAdder, not a plain field beside map and resident: writing it from
+     * every request would take their cache line from the other CPUs each time.
+     */
+    private final LongAdder copies = new LongAdder();
 
     private FileMapping(Arena arena, MemorySegment map, boolean writable) {
         this.arena = arena;
@@ -96,7 +100,7 @@ final class FileMapping implements AutoCloseable {
         } catch (InternalError | IllegalStateException e) { // a fault, or the mapping closed: the call does it
             return false;
         }
-        copies++;
+        copies.increment();
         return true;
     }
 
@@ -111,7 +115,7 @@ final class FileMapping implements AutoCloseable {
         } catch (InternalError | IllegalStateException e) {
             return false;
         }
-        copies++;
+        copies.increment();
         return true;
     }
 
@@ -145,7 +149,9 @@ final class FileMapping implements AutoCloseable {
         for (long page = pos >>> PAGE_SHIFT; page << PAGE_SHIFT < end; page++) {
             long[] bits = chunk(page, true);
             int i = (int) (page & ((1 << PAGES_PER_CHUNK_SHIFT) - 1));
-            bits[i >>> 6] |= 1L << i;
+            if ((bits[i >>> 6] & 1L << i) == 0) { // written only when it changes: the words are shared by CPUs
+                bits[i >>> 6] |= 1L << i;
+            }
         }
     }
 
@@ -187,7 +193,7 @@ final class FileMapping implements AutoCloseable {
 
     /** Requests served by copy so far. */
     long copies() {
-        return copies;
+        return copies.sum();
     }
 
     /** Unmaps the file: only once no I/O is in flight (the device is being closed). */
