@@ -132,9 +132,9 @@ class FileMappingTest {
             assertThat(fileBytes(p, 64 * 512, 4096)).as("pwrite wrote it, extending the file").isEqualTo(data);
             assertThat(SyncIo.read(d, 128, 8)).as("past the end: zeros, as a hole").isEqualTo(new byte[4096]);
             assertThat(SyncIo.read(d, 0, 8)).isEqualTo(fileBytes(p, 0, 4096));
-            // page 0, still inside the file, went by copy (the faulting write may count as one too: the
-            // interpreter reports the fault only after FileMapping counted it, and the device redoes it)
-            assertThat(m.copies()).isBetween(1L, 2L);
+            // page 0, still inside the file, went by copy; the copies that faulted past the end may count too (the
+            // interpreter reports a fault only after FileMapping counted the copy, and the device redoes it)
+            assertThat(m.copies()).isBetween(1L, 3L);
         }
     }
 
