@@ -149,7 +149,7 @@ public final class FileDevice implements BlockDevice {
             case WRITE -> {
                 write(bio.data().duplicate(), pos, byCopy);
                 if (writeBehind != null) {
-                    writeBehind.wrote((int) len);
+                    writeBehind.wrote(pos, (int) len);
                 }
             }
             case FLUSH -> channel.force(false);

@@ -7,8 +7,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Starts the disk writing a file's dirty pages while a bulk write goes on (sync_file_range(2) with
@@ -18,12 +19,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * client's FLUSH: copy time plus disk time, where overlapping them costs about the longer of the two. Only large
  * writes count (streaming copies), so random small writes keep the page cache's usual coalescing. Durability does
  * not depend on this: FLUSH and FUA still fdatasync.
+ *
+ * <p>Every {@link #KICK_BYTES} of bulk writes, the range they covered is handed to one shared write-behind thread,
+ * which submits its writeback: submission can block while the disk's queue is full, and a request that happened to
+ * cross the line should not wait for that (measured, 1 GiB nbdcopy --flush over two connections: kicks of the
+ * written range every 2 MiB off the request path took ~1.05-1.1 s where whole-file kicks every 8 MiB on the
+ * request path took ~1.25 s, and no write-behind ~1.7 s).
  */
 final class WriteBehind implements AutoCloseable {
     /** Writes at least this large are a bulk transfer's. */
     static final int MIN_WRITE = 64 << 10;
-    /** Bulk bytes written between two kicks: large enough that the disk gets long runs to write. */
-    static final long KICK_BYTES = 8L << 20;
+    /** Bulk bytes written between two kicks: small enough that the disk starts at once and never runs dry. */
+    static final long KICK_BYTES = 2L << 20;
     private static final int SYNC_FILE_RANGE_WRITE = 2;
     private static final int O_RDONLY = 0;
     private static final int O_CLOEXEC = 0x80000;
@@ -37,60 +44,140 @@ final class WriteBehind implements AutoCloseable {
                     ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
     private static final MethodHandle CLOSE = downcall("close",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
-    private static MethodHandle downcall(String name, FunctionDescriptor fd) {
-        return downcall(name, fd, new Linker.Option[0]);
-    }
+    /** The one thread that submits writeback for every file (kicks are a head start: they may wait their turn). */
+    private static final ExecutorService KICKER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "jdm-write-behind");
+        t.setDaemon(true);
+        return t;
+    });
 
     private static MethodHandle downcall(String name, FunctionDescriptor fd, Linker.Option... options) {
         MemorySegment fn = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError(name));
         return LINKER.downcallHandle(fn, fd, options);
     }
 
-    private final int fd;
-    private final AtomicLong pending = new AtomicLong();
-    private final AtomicBoolean kicking = new AtomicBoolean();
+    /** What a kick does: starts writeback of a byte range of the file (sync_file_range, or a test's recorder). */
+    interface Writeback {
+        void start(long offset, long length);
+    }
 
-    private WriteBehind(int fd) {
-        this.fd = fd;
+    private final Writeback writeback;
+    private final Executor kicker;
+    private final Runnable release;
+    /** The range the bulk writes since the last kick covered, [lo, hi), and their bytes. Guarded by this. */
+    private long lo = Long.MAX_VALUE;
+    private long hi;
+    private long pending;
+    /** A kick is queued or running. Guarded by this. */
+    private boolean kicking;
+    private boolean closed;
+
+    /** Kicks go to writeback on the kicker's thread; release runs once at close, after the last kick. */
+    WriteBehind(Writeback writeback, Executor kicker, Runnable release) {
+        this.writeback = writeback;
+        this.kicker = kicker;
+        this.release = release;
     }
 
     /** A descriptor of its own on path (writeback is per file, any descriptor starts it), or null if none opens. */
     static WriteBehind open(Path path) {
+        int fd;
         try (Arena arena = Arena.ofConfined()) {
-            int fd = (int) OPEN.invokeExact(arena.allocateFrom(path.toString()), O_RDONLY | O_CLOEXEC, 0);
-            return fd < 0 ? null : new WriteBehind(fd);
+            fd = (int) OPEN.invokeExact(arena.allocateFrom(path.toString()), O_RDONLY | O_CLOEXEC, 0);
         } catch (Throwable t) {
             return null;
         }
+        return fd < 0 ? null : new WriteBehind((off, len) -> syncFileRange(fd, off, len), KICKER, () -> close(fd));
     }
 
     /**
-     * Notes a completed write of n bytes; every {@link #KICK_BYTES} of bulk writes, starts writeback of the whole
-     * file's dirty pages (those already being written are skipped, nothing waits). One thread kicks at a time.
+     * Notes a completed write of n bytes at file position pos; once the bulk writes since the last kick reach
+     * {@link #KICK_BYTES}, hands the range they covered to the kicker (unless a kick is still under way: the next
+     * one then takes the range along).
      */
-    void wrote(int n) {
-        if (n < MIN_WRITE || pending.addAndGet(n) < KICK_BYTES || !kicking.compareAndSet(false, true)) {
+    void wrote(long pos, int n) {
+        if (n < MIN_WRITE) {
             return;
         }
+        synchronized (this) {
+            lo = Math.min(lo, pos);
+            hi = Math.max(hi, pos + n);
+            pending += n;
+            if (pending < KICK_BYTES || kicking || closed) {
+                return;
+            }
+            kicking = true;
+        }
         try {
-            pending.set(0);
-            int rc = (int) SYNC_FILE_RANGE.invokeExact(fd, 0L, 0L, SYNC_FILE_RANGE_WRITE);
-            assert rc == 0 || rc == -1; // a failure only means no head start: FLUSH reports real errors
-        } catch (Throwable ignored) {
-            // as above
-        } finally {
-            kicking.set(false);
+            kicker.execute(this::kick);
+        } catch (RuntimeException e) { // no thread to kick on (shutting down): no head start, nothing lost
+            synchronized (this) {
+                kicking = false;
+                notifyAll();
+            }
         }
     }
 
-    @Override
-    public void close() {
+    /** On the kicker: starts writeback of the pending range, again while enough piled up meanwhile. */
+    private void kick() {
+        while (true) {
+            long from;
+            long to;
+            synchronized (this) {
+                if (closed || pending < KICK_BYTES) {
+                    kicking = false;
+                    notifyAll();
+                    return;
+                }
+                from = lo;
+                to = hi;
+                lo = Long.MAX_VALUE;
+                hi = 0;
+                pending = 0;
+            }
+            try {
+                writeback.start(from, to - from);
+            } catch (RuntimeException e) {
+                // only a head start lost: FLUSH reports real errors
+            }
+        }
+    }
+
+    private static void syncFileRange(int fd, long offset, long length) {
+        try {
+            int rc = (int) SYNC_FILE_RANGE.invokeExact(fd, offset, length, SYNC_FILE_RANGE_WRITE);
+            assert rc == 0 || rc == -1; // a failure only means no head start: FLUSH reports real errors
+        } catch (Throwable ignored) {
+            // as above
+        }
+    }
+
+    private static void close(int fd) {
         try {
             int rc = (int) CLOSE.invokeExact(fd);
             assert rc == 0;
         } catch (Throwable ignored) {
             // nothing to recover: the descriptor is gone either way
         }
+    }
+
+    /** Stops kicking: waits for a kick under way (it may be using the descriptor), then releases. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            closed = true;
+            boolean interrupted = false;
+            while (kicking) {
+                try {
+                    wait();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        release.run();
     }
 }
