@@ -7,7 +7,9 @@
 # `jdm dmsetup version` call costs through bin/jdm against a running daemon (launcher + JVM start + one control
 # round trip; ms). With -m, the RAM disk instead: a linear device over /dev/ram0 (jdm serve --ram-disks 1
 # --ram-disk-size 1G) beside `nbdkit memory 1G`, both serving memory (no dmsetup row). Prints one Markdown table
-# with each median and its ratio to the best peer. Not a test: numbers depend on the machine.
+# with each median and its ratio to the best peer, and under it the kernel and the share of CPU time the hypervisor
+# stole meanwhile (a shared host moves the figures more than the servers do). Not a test: numbers depend on the
+# machine.
 #
 # Usage: bench/bench.sh [-q] [-m] [-D] [-c CALLS] [-n RUNS] [-t SECS] [-p BLOCKS] [-d DIR] [-J 'JVM OPTS']
 #   -q        quick: 1 run, 5 s fio, peers nbdkit-file only (nbdkit-memory with -m)
@@ -26,7 +28,7 @@ while getopts ':qmDc:n:t:p:d:J:' o; do
   case $o in
     q) RUNS=1 SECS=5 QUICK=1 ;; m) RAM=1 ;; n) RUNS=$OPTARG ;; t) SECS=$OPTARG ;; p) BLOCKS=$OPTARG ;;
     d) DIR=$OPTARG ;; D) DATA= ;; c) CALLS=$OPTARG ;; J) JVM_OPTS=$OPTARG ;;
-    *) sed -n '2,22s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    *) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 if [ -n "$RAM" ]; then BLOCKS=${BLOCKS:-nbdkit-memory}
@@ -79,8 +81,16 @@ else
   label='jdm linear'
   server+=' --table "0 2097152 linear $IMG 0" --socket "$DIR/jdm.sock"'
 fi
+# What the machine did besides: the share of CPU time the hypervisor took (steal) while the table was measured,
+# and the kernel (its page cache and file system shape the file figures), printed under the table: runs on a
+# shared host differ by this much more than by anything in the servers.
+cpu_ticks() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9 }' /proc/stat; }
+read -r total0 steal0 < <(cpu_ticks)
 # anchors.sh prints its table; the dmsetup row joins it after the last table line.
 bash "$anchors" -n "$RUNS" -t "$SECS" -d "$DIR" -p "$BLOCKS" -l "$label" -s "$server" \
   "nbd+unix:///vol?socket=$(readlink -f "$DIR")/jdm.sock" \
   | awk -v row="$row" '{ l[NR] = $0; if ($0 ~ /^[|]/) last = NR }
       END { for (i = 1; i <= NR; i++) { print l[i]; if (i == last && row != "") print row } }'
+read -r total1 steal1 < <(cpu_ticks)
+awk -v t="$((total1 - total0))" -v s="$((steal1 - steal0))" -v k="$(uname -r)" 'BEGIN {
+  printf "Kernel %s; CPU time stolen by the hypervisor while measuring: %.1f%%.\n", k, (t > 0 ? 100 * s / t : 0) }'
