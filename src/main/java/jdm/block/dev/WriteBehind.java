@@ -81,13 +81,18 @@ final class WriteBehind implements AutoCloseable {
 
     /** A descriptor of its own on path (writeback is per file, any descriptor starts it), or null if none opens. */
     static WriteBehind open(Path path) {
+        return open(path, KICKER);
+    }
+
+    /** As {@link #open(Path)}, with kicks run by the given executor (a test's, to run them at once). */
+    static WriteBehind open(Path path, Executor kicker) {
         int fd;
         try (Arena arena = Arena.ofConfined()) {
             fd = (int) OPEN.invokeExact(arena.allocateFrom(path.toString()), O_RDONLY | O_CLOEXEC, 0);
         } catch (Throwable t) {
             return null;
         }
-        return fd < 0 ? null : new WriteBehind((off, len) -> syncFileRange(fd, off, len), KICKER, () -> close(fd));
+        return fd < 0 ? null : new WriteBehind((off, len) -> syncFileRange(fd, off, len), kicker, () -> close(fd));
     }
 
     /**
