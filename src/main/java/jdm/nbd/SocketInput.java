@@ -22,8 +22,10 @@ final class SocketInput {
     private final ByteBuffer[] scatter = new ByteBuffer[2];
     /** A request header's size: what a payload read takes along after the payload (see {@link #readFully}). */
     private int headerBytes = NbdProtocol.REQUEST_HEADER_BYTES;
-    /** Polls briefly before a read that would block (see {@link ReadSpin}); null: just block. */
+    /** Spins briefly before a read that would block (see {@link ReadSpin}); null: just block. */
     private ReadSpin spin;
+    /** The next {@link #fill} that has to read spins first (set by {@link #awaitData}). */
+    private boolean armed;
     /** Runs before every read of the socket (the reader's held replies go out: see ReplySender.cork). */
     private Runnable beforeRead = () -> { };
 
@@ -43,11 +45,12 @@ final class SocketInput {
         spin = s;
     }
 
-    /** Before a read that would block: polls the socket briefly when nothing is buffered (see {@link ReadSpin}). */
+    /**
+     * Before a read that is likely to wait: the next {@link #fill} that has to read the socket spins for its bytes
+     * briefly before it blocks (see {@link ReadSpin}).
+     */
     void awaitData() {
-        if (spin != null && !buf.hasRemaining()) {
-            spin.await();
-        }
+        armed = spin != null;
     }
 
     /** Request headers are this long from now on (32 with extended headers). */
@@ -73,10 +76,14 @@ final class SocketInput {
         buf.compact();
         try {
             while (buf.position() < n) {
-                int got = channel.read(buf);
-                if (spin != null) {
-                    spin.readDone();
+                int got = armed ? spin.read(buf) : 0;
+                if (got == 0) {
+                    got = channel.read(buf);
+                    if (armed) {
+                        spin.readDone();
+                    }
                 }
+                armed = false;
                 if (got < 0) {
                     if (!any && buf.position() == 0) {
                         return false;
