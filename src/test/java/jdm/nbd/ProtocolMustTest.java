@@ -264,7 +264,9 @@ class ProtocolMustTest {
      * message", "Structured reply flags", "Structured reply types"): the cookie in every chunk, DONE set on the last
      * chunk only and no other flag, NONE empty and final, error chunks well formed (nonzero error, message within
      * the chunk and at most 4096 bytes, ERROR_OFFSET's offset within the request), content chunks of at least one
-     * byte lying within [offset, offset + length) and not overlapping. Returns the chunks.
+     * byte lying within [offset, offset + length) and not overlapping; a simple reply (allowed for every command
+     * but READ: see {@link #checkedRead}) only alone and only for a success, as the spec prefers errors structured.
+     * Returns the chunks.
      */
     private static List<RawClient.Chunk> checkedReply(RawClient c, long cookie, long offset, long length)
             throws IOException {
@@ -276,6 +278,10 @@ class ProtocolMustTest {
             assertThat(ch.handle()).as("cookie").isEqualTo(cookie);
             assertThat(ch.flags() & ~REPLY_FLAG_DONE).as("reply flags").isZero();
             assertThat(ch.done()).as("DONE on the last chunk only").isEqualTo(i == chunks.size() - 1);
+            if (ch.simple()) {
+                assertThat(chunks).as("a simple reply is the whole reply").hasSize(1);
+                assertThat(ch.type()).as("errors go structured").isEqualTo(REPLY_TYPE_NONE);
+            }
             switch (ch.type()) {
                 case REPLY_TYPE_NONE -> assertThat(ch.data()).isEmpty();
                 case REPLY_TYPE_ERROR, REPLY_TYPE_ERROR_OFFSET -> {
@@ -333,6 +339,7 @@ class ProtocolMustTest {
         long covered = 0;
         int content = 0;
         for (RawClient.Chunk ch : chunks) {
+            assertThat(ch.simple()).as("a READ's reply is structured").isFalse();
             assertThat(ch.type() & (1 << 15)).as("error chunk in a read that should succeed").isZero();
             ByteBuffer b = ch.buffer();
             if (ch.type() == REPLY_TYPE_OFFSET_DATA) {

@@ -144,8 +144,12 @@ final class RawClient implements AutoCloseable {
         return new Reply(in.readInt(), in.readLong());
     }
 
-    /** One structured reply chunk: flags, type, handle, payload. */
-    record Chunk(int flags, int type, long handle, byte[] data) {
+    /**
+     * One structured reply chunk: flags, type, handle, payload; or a simple reply, which a server may send to any
+     * command but READ even with structured replies (simple: DONE, and NONE on success, else an ERROR without
+     * message).
+     */
+    record Chunk(int flags, int type, long handle, byte[] data, boolean simple) {
         ByteBuffer buffer() {
             return ByteBuffer.wrap(data);
         }
@@ -160,8 +164,15 @@ final class RawClient implements AutoCloseable {
         }
     }
 
+    /** Reads a structured reply chunk, or a simple reply (see {@link Chunk}). */
     Chunk readChunk() throws IOException {
         int magic = in.readInt();
+        if (magic == SIMPLE_REPLY_MAGIC) {
+            int error = in.readInt();
+            long handle = in.readLong();
+            byte[] data = error == 0 ? new byte[0] : ByteBuffer.allocate(6).putInt(error).array();
+            return new Chunk(REPLY_FLAG_DONE, error == 0 ? REPLY_TYPE_NONE : REPLY_TYPE_ERROR, handle, data, true);
+        }
         if (magic != STRUCTURED_REPLY_MAGIC) {
             throw new IOException("bad structured reply magic " + Integer.toHexString(magic));
         }
@@ -170,7 +181,7 @@ final class RawClient implements AutoCloseable {
         long handle = in.readLong();
         byte[] data = new byte[in.readInt()];
         in.readFully(data);
-        return new Chunk(flags, type, handle, data);
+        return new Chunk(flags, type, handle, data, false);
     }
 
     /** Reads chunks up to and including the one flagged DONE. */

@@ -177,16 +177,23 @@ class StructuredReplyTest {
     }
 
     @Test
-    void successWithoutDataIsANoneChunkFlaggedDone() throws IOException {
+    void successWithoutDataIsASimpleReplyButForAReadWhichGetsANoneChunk() throws IOException {
         try (RawClient c = structured()) {
             goFlags(c, "mem");
+            // a WRITE's success: a simple reply (16 bytes, which clients read in one call: see ReplyEncoder)
             c.request(0, CMD_WRITE, 4, 0, 512, new byte[512]);
             RawClient.Chunk r = c.readChunk();
+            assertThat(r.simple()).isTrue();
+            assertThat(r.handle()).isEqualTo(4);
+            assertThat(r.type()).isEqualTo(REPLY_TYPE_NONE);
+            c.request(0, CMD_FLUSH, 6, 0, 0, null);
+            assertThat(c.readChunk().simple()).isTrue();
+            c.request(0, CMD_READ, 5, 0, 0, null); // empty READ: success, no content chunk can be one byte
+            r = c.readChunk();
+            assertThat(r.simple()).as("never a simple reply to a READ").isFalse();
             assertThat(r.type()).isEqualTo(REPLY_TYPE_NONE);
             assertThat(r.done()).isTrue();
             assertThat(r.data()).isEmpty();
-            c.request(0, CMD_READ, 5, 0, 0, null); // empty READ: success, no content chunk can be one byte
-            assertThat(c.readChunk().type()).isEqualTo(REPLY_TYPE_NONE);
         }
     }
 
