@@ -46,8 +46,8 @@ public interface BlockDevice extends AutoCloseable {
      * The memory a WRITE of [sector, sector + sectors) would copy its data into, for writes by reference: the
      * caller fills the buffers (in order) and closes the region; until then it is a write in flight (a suspend
      * waits for it). Null when the range has no such memory (then submit a WRITE bio): only a device whose write is
-     * that copy and nothing else offers it (a RAM disk), and only targets that remap a range unchanged pass it on.
-     * The default: null.
+     * that copy and nothing else offers it (a RAM disk; a file, whose region is a stretch of it that the caller
+     * writes itself, FUA left to it), and only targets that remap a range unchanged pass it on. The default: null.
      */
     default DataRegion writeRegion(long sector, int sectors) {
         return null;

@@ -94,6 +94,7 @@ final class Connection implements Runnable {
         var channel = tls != null ? tls : this.channel;
         Export export = null;
         SocketInput in = null;
+        SocketSplice splice = null;
         ScheduledFuture<?> timeout = null;
         try {
             if (handshakeTimeoutNanos > 0) {
@@ -116,6 +117,10 @@ final class Connection implements Runnable {
                     in.spin(ReadSpin.of(this.channel));
                 }
                 writesByReference = this.channel.getLocalAddress() instanceof UnixDomainSocketAddress;
+                if (writesByReference && (tls == null || !tls.secure())) { // TLS: the bytes must be decrypted
+                    splice = SocketSplice.of(this.channel);
+                    in.splice(splice);
+                }
                 new Transmission(this, in, session).run();
             }
         } catch (IOException e) {
@@ -130,6 +135,9 @@ final class Connection implements Runnable {
                 watchdog.cancel(false);
             }
             inflight.awaitIdle(); // every submitted request has replied (or found the socket gone)
+            if (splice != null) {
+                splice.close();
+            }
             if (in != null) {
                 pool.give(in.buffer());
             }

@@ -33,11 +33,9 @@ final class ReadSpin {
     static final int PROBE_EVERY = 8;
     private static final int MSG_DONTWAIT = 0x40;
     private static final MethodHandle RECV;
-    private static final MethodHandle FD_VAL;
 
     static {
         MethodHandle recv = null;
-        MethodHandle fdVal = null;
         try {
             Linker linker = Linker.nativeLinker();
             // ssize_t recv(int fd, void *buf, size_t len, int flags); critical: no thread-state change for a call
@@ -45,15 +43,10 @@ final class ReadSpin {
             recv = linker.downcallHandle(linker.defaultLookup().find("recv").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                             ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), Linker.Option.critical(false));
-            Class<?> selCh = Class.forName("sun.nio.ch.SelChImpl");
-            fdVal = java.lang.invoke.MethodHandles.lookup().findVirtual(selCh, "getFDVal",
-                    java.lang.invoke.MethodType.methodType(int.class));
-        } catch (Throwable e) { // no native access, or sun.nio.ch not exported to us: no spinning
+        } catch (Throwable e) { // no native access: no spinning
             recv = null;
-            fdVal = null;
         }
         RECV = recv;
-        FD_VAL = fdVal;
     }
 
     private final int fd;
@@ -72,23 +65,16 @@ final class ReadSpin {
 
     /** A spinner for the socket, or null where the descriptor cannot be had. */
     static ReadSpin of(SocketChannel channel) {
-        if (RECV == null || FD_VAL == null) {
-            return null;
-        }
-        try {
-            int fd = (int) FD_VAL.invoke(channel);
-            return fd >= 0 ? new ReadSpin(fd) : null;
-        } catch (Throwable e) {
-            return null;
-        }
+        int fd = SocketFd.of(channel);
+        return RECV != null && fd >= 0 ? new ReadSpin(fd) : null;
     }
 
     /**
      * Reads what the socket has into dst (a direct buffer), without blocking: spins with non-blocking reads until
      * bytes come (or the end of the stream, or an error), or the spin time is over, if recent spins found data soon
-     * enough to be worth it (or this wait is a probe); else returns at once. Returns the bytes read (dst's position moves
-     * on), -1 at the end of the stream, or 0 when nothing came: the caller then blocks in its channel's read (which
-     * also reports an error this one met), and calls {@link #readDone} after it.
+     * enough to be worth it (or this wait is a probe); else returns at once. Returns the bytes read (dst's position
+     * moves on), -1 at the end of the stream, or 0 when nothing came: the caller then blocks in its channel's read
+     * (which also reports an error this one met), and calls {@link #readDone} after it.
      */
     int read(ByteBuffer dst) {
         if (gap > SPIN_NANOS && ++skipped < PROBE_EVERY) {

@@ -3,7 +3,9 @@ package jdm.nbd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ScatteringByteChannel;
+import jdm.block.Errno;
 
 /**
  * The receiving side of a connection: a direct read-ahead buffer, so that the small fixed-size headers that clients
@@ -26,6 +28,8 @@ final class SocketInput {
     private ReadSpin spin;
     /** The next {@link #fill} that has to read spins first (set by {@link #awaitData}). */
     private boolean armed;
+    /** Moves payloads from the socket into files (see {@link #readFully(FileChannel, int, long, long)}), or null. */
+    private SocketSplice splice;
     /** Runs before every read of the socket (the reader's held replies go out: see ReplySender.cork). */
     private Runnable beforeRead = () -> { };
 
@@ -38,6 +42,16 @@ final class SocketInput {
     /** Sets what runs before every read of the socket. */
     void beforeRead(Runnable r) {
         beforeRead = r;
+    }
+
+    /** Sets what moves payloads into files (null: none; see {@link #canSplice}). */
+    void splice(SocketSplice s) {
+        splice = s;
+    }
+
+    /** Whether {@link #readFully(FileChannel, int, long, long)} can be used. */
+    boolean canSplice() {
+        return splice != null;
     }
 
     /** Sets the spinner {@link #awaitData} uses (null: none). */
@@ -201,6 +215,37 @@ final class SocketInput {
         } finally {
             buf.flip();
         }
+    }
+
+    /**
+     * Reads the next n bytes into the file at pos: what the read-ahead holds by a write of the channel, the rest by
+     * splice(2) into fd, a descriptor of the same file (no copy through our memory). Returns 0, or the errno of a
+     * failed write to the file, after which the rest of the n bytes is read past; throws if the socket fails.
+     */
+    int readFully(FileChannel file, int fd, long pos, long n) throws IOException {
+        int failed = 0;
+        int k = (int) Math.min(buf.remaining(), n);
+        if (k > 0) {
+            ByteBuffer part = buf.slice(buf.position(), k);
+            buf.position(buf.position() + k);
+            try {
+                for (long at = pos; part.hasRemaining(); ) {
+                    at += file.write(part, at);
+                }
+            } catch (IOException e) { // the file's failure, not the socket's: the payload is still read past
+                int errno = Errno.ofStrerror(e.getMessage());
+                failed = errno > 0 ? errno : Errno.EIO;
+            }
+        }
+        if (k == n) {
+            return failed;
+        }
+        beforeRead.run();
+        if (failed != 0) {
+            skip(n - k);
+            return failed;
+        }
+        return splice.toFile(fd, pos + k, n - k);
     }
 
     byte[] readBytes(int n) throws IOException {

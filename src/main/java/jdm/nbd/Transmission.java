@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import jdm.block.Bio;
+import jdm.block.BlkStatus;
 import jdm.block.DataRegion;
 import jdm.block.Op;
 
@@ -232,6 +233,10 @@ final class Transmission {
         if (type == CMD_WRITE && length >= Request.BY_REFERENCE_MIN && conn.writesByReference()) {
             int sectors = (int) (length >>> Bio.SECTOR_SHIFT);
             DataRegion wr = export.device().writeRegion(offset >>> Bio.SECTOR_SHIFT, sectors);
+            if (wr != null && wr.buffers() == null && ((flags & CMD_FLAG_FUA) != 0 || !in.canSplice())) {
+                wr.close(); // a file: FUA would need its sync after the write, and splicing needs the pipe
+                wr = null;
+            }
             if (wr != null) {
                 writeByReference(wr, handle, offset);
                 return;
@@ -290,25 +295,31 @@ final class Transmission {
     }
 
     /**
-     * A WRITE whose range is memory of the device (a RAM disk under linear or striped): its payload goes from the
-     * socket straight into that memory, one copy where the bio path makes two, and the write is done when the
-     * last byte is in. A payload not yet read ahead gets a deadline, since the region holds the device's suspend.
-     * A client that leaves mid-payload leaves part of it written, as a torn write on a disk.
+     * A WRITE whose range is memory of the device (a RAM disk under linear or striped) or one stretch of a file
+     * (a file under them): its payload goes from the socket straight into that memory, or is spliced into the file
+     * (see {@link SocketSplice}): one copy where the bio path makes two, and the write is done when the last byte
+     * is in. A payload not yet read ahead gets a deadline, since the region holds the device's suspend. A client
+     * that leaves mid-payload leaves part of it written, as a torn write on a disk.
      */
     private void writeByReference(DataRegion wr, long handle, long offset) throws IOException {
         boolean watched = in.buffered() < wr.length();
+        int failed = 0;
         try {
             if (watched) {
                 conn.payloadStarted();
             }
-            in.readFully(wr.buffers());
+            if (wr.buffers() != null) {
+                in.readFully(wr.buffers());
+            } else {
+                failed = in.readFully(wr.file(), wr.fd(), wr.position(), wr.length());
+            }
         } finally {
             if (watched) {
                 conn.payloadDone();
             }
             wr.close();
         }
-        replyNow(handle, CMD_WRITE, offset, NbdErrno.OK);
+        replyNow(handle, CMD_WRITE, offset, failed == 0 ? NbdErrno.OK : NbdErrno.of(BlkStatus.ofErrno(failed)));
     }
 
     /** Most descriptors in one reply: far below the spec's 2^20, and a reply may describe less than asked. */

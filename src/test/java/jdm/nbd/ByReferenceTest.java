@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * I/O by reference through real sockets: READ replies sent from a file with sendfile (also when the client lets
  * its socket fill up, which makes the sender fall back to copying pieces) and from a RAM disk's pages; WRITE
- * payloads read straight into a RAM disk's pages over a Unix socket, across pages, in pieces, pipelined, and a
- * client that leaves mid-payload leaves a server that goes on serving. Byte-for-byte against the device.
+ * payloads read straight into a RAM disk's pages over a Unix socket, or spliced into a file, across pages, in
+ * pieces, pipelined, and a client that leaves mid-payload (or stalls) leaves a server that goes on serving.
+ * Byte-for-byte against the device.
  */
 @Timeout(60)
 class ByReferenceTest {
@@ -144,10 +145,69 @@ class ByReferenceTest {
     }
 
     @Test
+    void fileWritesAreSplicedIntoTheFile() throws Exception {
+        Path img = Files.write(dir.resolve("w.img"), new byte[8 << 20]);
+        Path sock = dir.resolve("s");
+        byte[] expected = new byte[8 << 20];
+        try (FileDevice file = FileDevice.open(img, false)) {
+            LargeBios counted = new LargeBios(file);
+            try (NbdServer server = new NbdServer(MapExports.of("f", counted)).listenUnix(sock).start();
+                    RawClient c = RawClient.connect(sock).open("f")) {
+                // header and payload in one send: the payload's start comes with the header into the read-ahead
+                byte[] a = random(300 << 10, 5);
+                assertThat(c.write(60 << 10, a)).isZero();
+                System.arraycopy(a, 0, expected, 60 << 10, a.length);
+                // a header, then the payload in pieces with pauses: the splice waits for the socket in between
+                byte[] b = random(192 << 10, 6);
+                ByteBuffer req = ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) 0)
+                        .putShort((short) CMD_WRITE).putLong(7).putLong(1 << 20).putInt(b.length).flip();
+                c.send(req);
+                int[] cuts = {0, (64 << 10) - 1000, (128 << 10) - 1000, b.length};
+                for (int p = 0; p < 3; p++) {
+                    Thread.sleep(50);
+                    c.send(ByteBuffer.wrap(b, cuts[p], cuts[p + 1] - cuts[p]));
+                }
+                RawClient.Reply r = c.readReply();
+                assertThat(r.handle()).isEqualTo(7);
+                assertThat(r.error()).isZero();
+                System.arraycopy(b, 0, expected, 1 << 20, b.length);
+                // pipelined writes larger than the splice pipe, then their replies
+                byte[][] many = new byte[6][];
+                for (int i = 0; i < many.length; i++) {
+                    many[i] = random((1 << 20) + (4 << 10), 10 + i);
+                    long at = (2L << 20) + (long) i * (many[i].length - (64 << 10)); // each overlaps the last
+                    c.request(0, CMD_WRITE, 100 + i, at, many[i].length, many[i]);
+                    System.arraycopy(many[i], 0, expected, (int) at, many[i].length);
+                }
+                for (int i = 0; i < many.length; i++) {
+                    assertThat(c.readReply().error()).isZero();
+                }
+                assertThat(counted.count.get()).as("large WRITE bios: all went by reference").isZero();
+                // FUA: a bio, whose end syncs the file
+                byte[] f = random(128 << 10, 7);
+                c.request(CMD_FLAG_FUA, CMD_WRITE, 200, 0, f.length, f);
+                assertThat(c.readReply().error()).isZero();
+                System.arraycopy(f, 0, expected, 0, f.length);
+                assertThat(counted.count.get()).as("the FUA write").isEqualTo(1);
+                assertThat(c.read(0, expected.length)).isEqualTo(expected);
+            }
+        }
+        assertThat(Files.readAllBytes(img)).isEqualTo(expected);
+    }
+
+    @Test
     void aClientLeavingMidPayloadLeavesAServerThatGoesOn() throws Exception {
         MemoryDevice ram = new MemoryDevice("ram0", 16384);
+        leavingMidPayload(ram);
+        try (FileDevice file = FileDevice.open(Files.write(dir.resolve("l.img"), new byte[8 << 20]), false)) {
+            leavingMidPayload(file);
+        }
+    }
+
+    private void leavingMidPayload(jdm.block.BlockDevice dev) throws Exception {
         Path sock = dir.resolve("s");
-        try (NbdServer server = new NbdServer(MapExports.of("r", ram)).listenUnix(sock).start()) {
+        Files.deleteIfExists(sock);
+        try (NbdServer server = new NbdServer(MapExports.of("r", dev)).listenUnix(sock).start()) {
             try (RawClient c = RawClient.connect(sock).open("r")) {
                 ByteBuffer req = ByteBuffer.allocate(28 + 1000).putInt(REQUEST_MAGIC).putShort((short) 0)
                         .putShort((short) CMD_WRITE).putLong(1).putLong(0).putInt(128 << 10).flip();
@@ -163,9 +223,19 @@ class ByReferenceTest {
 
     @Test
     void aPayloadThatStallsEndsItsConnectionAfterTheDeadline() throws Exception {
-        MemoryDevice ram = new MemoryDevice("ram0", 16384);
+        stalling(new MemoryDevice("ram0", 16384));
+    }
+
+    @Test
+    void aPayloadSplicedIntoAFileThatStallsEndsItsConnectionAfterTheDeadline() throws Exception {
+        try (FileDevice file = FileDevice.open(Files.write(dir.resolve("s.img"), new byte[8 << 20]), false)) {
+            stalling(file);
+        }
+    }
+
+    private void stalling(jdm.block.BlockDevice dev) throws Exception {
         Path sock = dir.resolve("s");
-        try (NbdServer server = new NbdServer(MapExports.of("r", ram)).listenUnix(sock).start();
+        try (NbdServer server = new NbdServer(MapExports.of("r", dev)).listenUnix(sock).start();
                 RawClient c = RawClient.connect(sock).open("r")) {
             ByteBuffer req = ByteBuffer.allocate(28 + 1000).putInt(REQUEST_MAGIC).putShort((short) 0)
                     .putShort((short) CMD_WRITE).putLong(1).putLong(0).putInt(128 << 10).flip();

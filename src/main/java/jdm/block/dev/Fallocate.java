@@ -13,7 +13,8 @@ import java.nio.file.Path;
 
 /**
  * fallocate(2) through FFM, for hole punching (discard) and zeroing ranges of backing files: the JDK's FileChannel
- * has neither. The descriptor is a second one opened on the same file, since FileChannel does not expose its own.
+ * has neither. The descriptor is a second one opened on the same file, since FileChannel does not expose its own;
+ * writes by reference splice into it too ({@link FileDevice#writeRegion}).
  */
 final class Fallocate implements AutoCloseable {
     static final int KEEP_SIZE = 0x01;
@@ -57,6 +58,11 @@ final class Fallocate implements AutoCloseable {
         } catch (Throwable t) {
             return null;
         }
+    }
+
+    /** The read-write descriptor, open until {@link #close}. */
+    int fd() {
+        return fd;
     }
 
     /**

@@ -107,6 +107,29 @@ public final class FileDevice implements BlockDevice {
     }
 
     /**
+     * A large write's range, for a server that moves the payload from its socket into the file itself (splice(2)
+     * through a pipe: the bytes go from the socket's buffers into the page cache, where read and pwrite copy them
+     * twice). Its close does what a WRITE bio's end does here (the write-behind's count, the mapping's bookkeeping).
+     * Null when read-only or without the second descriptor.
+     */
+    @Override
+    public DataRegion writeRegion(long sector, int sectors) {
+        if (readOnly || fallocate == null) {
+            return null;
+        }
+        long pos = sector << Bio.SECTOR_SHIFT;
+        long len = (long) sectors << Bio.SECTOR_SHIFT;
+        return DataRegion.ofFile(channel, fallocate.fd(), pos, len).heldBy(() -> {
+            if (mapping != null) {
+                mapping.resident(pos, len);
+            }
+            if (writeBehind != null) {
+                writeBehind.wrote(pos, (int) len);
+            }
+        });
+    }
+
+    /**
      * The status a failed file operation ends a bio with, decided here only: by the errno when we have it (our own
      * system calls), else by the exception's type, else by the errno whose strerror the JDK made the message
      * (FileChannel reports ENOSPC, EIO, EDQUOT... that way). ENOSPC and EDQUOT become NOSPC, EIO stays IOERR.
