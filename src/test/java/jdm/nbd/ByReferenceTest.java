@@ -103,6 +103,21 @@ class ByReferenceTest {
         }
     }
 
+    /** A WRITE of b (192 KiB) at offset: its header, then its payload in three pieces with pauses; checks the reply. */
+    private static void writeInPieces(RawClient c, long offset, byte[] b) throws Exception {
+        ByteBuffer req = ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) 0)
+                .putShort((short) CMD_WRITE).putLong(7).putLong(offset).putInt(b.length).flip();
+        c.send(req);
+        int[] cuts = {0, (64 << 10) - 1000, (128 << 10) - 1000, b.length};
+        for (int p = 0; p < 3; p++) {
+            Thread.sleep(50);
+            c.send(ByteBuffer.wrap(b, cuts[p], cuts[p + 1] - cuts[p]));
+        }
+        RawClient.Reply r = c.readReply();
+        assertThat(r.handle()).isEqualTo(7);
+        assertThat(r.error()).isZero();
+    }
+
     @Test
     void ramDiskWritesGoStraightIntoItsPagesAndReadsComeFromThem() throws Exception {
         MemoryDevice ram = new MemoryDevice("ram0", 16384); // 8 MiB
@@ -116,17 +131,7 @@ class ByReferenceTest {
             assertThat(c.read(60 << 10, a.length)).isEqualTo(a);
             // a header, then the payload in three pieces with pauses: the reader waits in the middle of a page
             byte[] b = random(192 << 10, 3);
-            ByteBuffer req = ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) 0)
-                    .putShort((short) CMD_WRITE).putLong(7).putLong(1 << 20).putInt(b.length).flip();
-            c.send(req);
-            int[] cuts = {0, (64 << 10) - 1000, (128 << 10) - 1000, b.length};
-            for (int p = 0; p < 3; p++) {
-                Thread.sleep(50);
-                c.send(ByteBuffer.wrap(b, cuts[p], cuts[p + 1] - cuts[p]));
-            }
-            RawClient.Reply r = c.readReply();
-            assertThat(r.handle()).isEqualTo(7);
-            assertThat(r.error()).isZero();
+            writeInPieces(c, 1 << 20, b);
             assertThat(SyncIo.read(ram, (1 << 20) / 512, b.length / 512)).isEqualTo(b);
             // pipelined writes, then their replies
             byte[][] many = new byte[16][];
@@ -159,17 +164,7 @@ class ByReferenceTest {
                 System.arraycopy(a, 0, expected, 60 << 10, a.length);
                 // a header, then the payload in pieces with pauses: the splice waits for the socket in between
                 byte[] b = random(192 << 10, 6);
-                ByteBuffer req = ByteBuffer.allocate(28).putInt(REQUEST_MAGIC).putShort((short) 0)
-                        .putShort((short) CMD_WRITE).putLong(7).putLong(1 << 20).putInt(b.length).flip();
-                c.send(req);
-                int[] cuts = {0, (64 << 10) - 1000, (128 << 10) - 1000, b.length};
-                for (int p = 0; p < 3; p++) {
-                    Thread.sleep(50);
-                    c.send(ByteBuffer.wrap(b, cuts[p], cuts[p + 1] - cuts[p]));
-                }
-                RawClient.Reply r = c.readReply();
-                assertThat(r.handle()).isEqualTo(7);
-                assertThat(r.error()).isZero();
+                writeInPieces(c, 1 << 20, b);
                 System.arraycopy(b, 0, expected, 1 << 20, b.length);
                 // pipelined writes larger than the splice pipe, then their replies
                 byte[][] many = new byte[6][];
