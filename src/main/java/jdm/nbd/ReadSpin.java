@@ -108,7 +108,7 @@ final class ReadSpin {
         return 0;
     }
 
-    /** After the read that followed {@link #await}: a spun wait whose spin ran out joins the average. */
+    /** After the blocking read that followed {@link #read}: a spun wait whose spin ran out joins the average. */
     void readDone() {
         if (waitStart != 0) {
             record(System.nanoTime() - waitStart);

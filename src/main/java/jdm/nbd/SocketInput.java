@@ -44,14 +44,9 @@ final class SocketInput {
         beforeRead = r;
     }
 
-    /** Sets what moves payloads into files (null: none; see {@link #canSplice}). */
+    /** Sets what moves payloads into files (null: none; see {@link #readFully(FileChannel, int, long, long)}). */
     void splice(SocketSplice s) {
         splice = s;
-    }
-
-    /** Whether {@link #readFully(FileChannel, int, long, long)} can be used. */
-    boolean canSplice() {
-        return splice != null;
     }
 
     /** Sets the spinner {@link #awaitData} uses (null: none). */
@@ -219,33 +214,36 @@ final class SocketInput {
 
     /**
      * Reads the next n bytes into the file at pos: what the read-ahead holds by a write of the channel, the rest by
-     * splice(2) into fd, a descriptor of the same file (no copy through our memory). Returns 0, or the errno of a
-     * failed write to the file, after which the rest of the n bytes is read past; throws if the socket fails.
+     * splice(2) into fd, a descriptor of the same file (no copy through our memory), or, without a splicer (TLS),
+     * through the read-ahead a buffer-full at a time. Returns 0, or the errno of a failed write to the file, after
+     * which the rest of the n bytes is read past; throws if the socket fails.
      */
     int readFully(FileChannel file, int fd, long pos, long n) throws IOException {
         int failed = 0;
-        int k = (int) Math.min(buf.remaining(), n);
-        if (k > 0) {
-            ByteBuffer part = buf.slice(buf.position(), k);
-            buf.position(buf.position() + k);
-            try {
-                for (long at = pos; part.hasRemaining(); ) {
-                    at += file.write(part, at);
+        for (long done = 0; done < n; ) {
+            if (!buf.hasRemaining()) {
+                if (splice != null && failed == 0) {
+                    beforeRead.run();
+                    return splice.toFile(fd, pos + done, n - done);
                 }
-            } catch (IOException e) { // the file's failure, not the socket's: the payload is still read past
-                int errno = Errno.ofStrerror(e.getMessage());
-                failed = errno > 0 ? errno : Errno.EIO;
+                need((int) Math.min(n - done, buf.capacity()));
             }
+            int k = (int) Math.min(buf.remaining(), n - done);
+            if (failed == 0) {
+                try {
+                    ByteBuffer part = buf.slice(buf.position(), k);
+                    for (long at = pos + done; part.hasRemaining(); ) {
+                        at += file.write(part, at);
+                    }
+                } catch (IOException e) { // the file's failure, not the socket's: the payload is still read past
+                    int errno = Errno.ofStrerror(e.getMessage());
+                    failed = errno > 0 ? errno : Errno.EIO;
+                }
+            }
+            buf.position(buf.position() + k);
+            done += k;
         }
-        if (k == n) {
-            return failed;
-        }
-        beforeRead.run();
-        if (failed != 0) {
-            skip(n - k);
-            return failed;
-        }
-        return splice.toFile(fd, pos + k, n - k);
+        return failed;
     }
 
     byte[] readBytes(int n) throws IOException {

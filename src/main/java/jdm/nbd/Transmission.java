@@ -230,13 +230,11 @@ final class Transmission {
     }
 
     private void submit(int type, int flags, long handle, long offset, long length) throws IOException {
-        if (type == CMD_WRITE && length >= Request.BY_REFERENCE_MIN && conn.writesByReference()) {
+        // FUA takes the bio path, whose end syncs what the write reached (a write by reference ends on the reader)
+        if (type == CMD_WRITE && (flags & CMD_FLAG_FUA) == 0 && length >= Request.BY_REFERENCE_MIN
+                && conn.writesByReference()) {
             int sectors = (int) (length >>> Bio.SECTOR_SHIFT);
             DataRegion wr = export.device().writeRegion(offset >>> Bio.SECTOR_SHIFT, sectors);
-            if (wr != null && wr.buffers() == null && ((flags & CMD_FLAG_FUA) != 0 || !in.canSplice())) {
-                wr.close(); // a file: FUA would need its sync after the write, and splicing needs the pipe
-                wr = null;
-            }
             if (wr != null) {
                 writeByReference(wr, handle, offset);
                 return;
@@ -297,9 +295,10 @@ final class Transmission {
     /**
      * A WRITE whose range is memory of the device (a RAM disk under linear or striped) or one stretch of a file
      * (a file under them): its payload goes from the socket straight into that memory, or is spliced into the file
-     * (see {@link SocketSplice}): one copy where the bio path makes two, and the write is done when the last byte
-     * is in. A payload not yet read ahead gets a deadline, since the region holds the device's suspend. A client
-     * that leaves mid-payload leaves part of it written, as a torn write on a disk.
+     * (see {@link SocketSplice}; under TLS, which must decrypt, through the read-ahead): one copy where the bio path
+     * makes two, and the write is done when the last byte is in. A payload not yet read ahead gets a deadline,
+     * since the region holds the device's suspend. A client that leaves mid-payload leaves part of it written, as a
+     * torn write on a disk.
      */
     private void writeByReference(DataRegion wr, long handle, long offset) throws IOException {
         boolean watched = in.buffered() < wr.length();

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Payloads spliced from a socket into a file: the bytes land at the offset (arriving in pieces, more than the
  * pipe holds), the stream stays in step after a write to the file fails (the rest of the payload is read past and
- * the errno returned), and a peer that leaves mid-payload is an end of stream.
+ * the errno returned), and a peer that leaves mid-payload is an end of stream. Without a splicer (TLS) the same
+ * payloads go through the reader's read-ahead, with the same outcomes.
  */
 @Timeout(30)
 class SocketSpliceTest {
@@ -118,5 +119,31 @@ class SocketSpliceTest {
         }
         assertThat(Arrays.copyOfRange(Files.readAllBytes(img), 0, 100_000)).as("what came is written")
                 .isEqualTo(random(100_000, 3));
+    }
+
+    @Test
+    void withoutASplicerPayloadsGoThroughTheReadAhead() throws Exception {
+        Path img = Files.write(dir.resolve("f.img"), new byte[4 << 20]);
+        byte[] payload = random((1 << 20) + 4096, 4); // many read-ahead buffers' worth
+        byte[] lost = random(300_000, 5);
+        try (FileDevice file = FileDevice.open(img, false);
+                DataRegion region = file.writeRegion(0, 8192)) {
+            withSplice((client, server, unused) -> {
+                SocketInput in = new SocketInput(server, ByteBuffer.allocateDirect(64 << 10));
+                Thread sender = sendInPieces(client, payload, 100_000);
+                assertThat(in.readFully(region.file(), region.fd(), 512, payload.length)).isZero();
+                sender.join();
+                // a write to the file that fails (its channel closed): the errno, and the payload read past
+                java.nio.channels.FileChannel closed = java.nio.channels.FileChannel.open(img);
+                closed.close();
+                sender = sendInPieces(client, lost, 100_000);
+                assertThat(in.readFully(closed, -1, 0, lost.length)).as("EIO").isEqualTo(5);
+                sender.join();
+                client.write(ByteBuffer.wrap("NEXT".getBytes()));
+                int next = ByteBuffer.wrap("NEXT".getBytes()).getInt();
+                assertThat(in.readInt()).as("the stream is in step").isEqualTo(next);
+            });
+        }
+        assertThat(Arrays.copyOfRange(Files.readAllBytes(img), 512, 512 + payload.length)).isEqualTo(payload);
     }
 }
