@@ -2,6 +2,10 @@ package jdm.crash;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.zip.CRC32C;
 
@@ -48,5 +52,51 @@ public final class BlockPattern {
         }
         long seq = b.getLong(16);
         return seq > 0 && encode(block, seq).equals(b) ? seq : -1;
+    }
+
+    /**
+     * What a block that {@link #decode} refused is made of, sector by sector, against the writes sent to it (0 for
+     * zeroes): "sectors 0-3 write 51, sectors 4-7 write 47" for a write torn at a sector boundary, "sector 2 write
+     * 51 to byte 192, then none" where a sector matches no write whole (it names the write sharing the longest start
+     * with it). A torn write shows where it tore; invented bytes match nothing.
+     */
+    public static String pieces(long block, byte[] data, int offset, Collection<Long> seqs) {
+        List<Long> candidates = new ArrayList<>(seqs);
+        candidates.addFirst(0L);
+        List<byte[]> bytes = new ArrayList<>();
+        for (long seq : candidates) {
+            bytes.add(seq == 0 ? new byte[BLOCK_BYTES] : encode(block, seq).array());
+        }
+        int sectors = BLOCK_BYTES / 512;
+        String[] what = new String[sectors];
+        for (int sector = 0; sector < sectors; sector++) {
+            what[sector] = sectorMatch(data, offset, sector * 512, candidates, bytes);
+        }
+        List<String> runs = new ArrayList<>();
+        for (int start = 0, end; start < sectors; start = end) {
+            end = start + 1;
+            while (end < sectors && what[end].equals(what[start])) {
+                end++;
+            }
+            runs.add((end == start + 1 ? "sector " + start : "sectors " + start + "-" + (end - 1)) + " " + what[start]);
+        }
+        return String.join(", ", runs);
+    }
+
+    private static String sectorMatch(byte[] data, int offset, int at, List<Long> seqs, List<byte[]> bytes) {
+        int best = -1;
+        int bestLen = -1;
+        for (int c = 0; c < seqs.size(); c++) {
+            int m = Arrays.mismatch(data, offset + at, offset + at + 512, bytes.get(c), at, at + 512);
+            if (m < 0) {
+                return seqs.get(c) == 0 ? "zeroes" : "write " + seqs.get(c);
+            }
+            if (m > bestLen) {
+                best = c;
+                bestLen = m;
+            }
+        }
+        return bestLen == 0 ? "no write" : (seqs.get(best) == 0 ? "zeroes" : "write " + seqs.get(best)) + " to byte "
+                + bestLen + ", then none";
     }
 }

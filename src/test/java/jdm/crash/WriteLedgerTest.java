@@ -16,11 +16,28 @@ class WriteLedgerTest {
         l.sent(1, 7);
         assertThat(l.check(1, new byte[4096], 0)).isNull();
         assertThat(l.check(1, bytes(1, 7), 0)).isNull();
-        assertThat(l.check(2, bytes(1, 7), 0)).isEqualTo("block 2 holds bytes no write put there");
+        assertThat(l.check(2, bytes(1, 7), 0))
+                .isEqualTo("block 2 holds bytes no write put there (sectors 0-7 no write)");
         assertThat(l.check(1, bytes(1, 8), 0)).isEqualTo("block 1 holds write 8, which was never sent to it");
         byte[] torn = bytes(1, 7);
         torn[3000] ^= 1;
-        assertThat(l.check(1, torn, 0)).isEqualTo("block 1 holds bytes no write put there");
+        assertThat(l.check(1, torn, 0)).isEqualTo("block 1 holds bytes no write put there (sectors 0-4 write 7, "
+                + "sector 5 write 7 to byte 440, then none, sectors 6-7 write 7)");
+    }
+
+    @Test
+    void aTornBlockIsDescribedSectorBySector() {
+        WriteLedger l = new WriteLedger(1);
+        l.sent(0, 7);
+        l.sent(0, 9);
+        byte[] torn = bytes(0, 7);
+        System.arraycopy(bytes(0, 9), 2048, torn, 2048, 2048); // torn at a sector boundary, as a disk may
+        assertThat(l.check(0, torn, 0))
+                .isEqualTo("block 0 holds bytes no write put there (sectors 0-3 write 7, sectors 4-7 write 9)");
+        torn = new byte[4096];
+        System.arraycopy(bytes(0, 9), 0, torn, 0, 1000); // torn inside sector 1, as a copy stopped midway
+        assertThat(l.check(0, torn, 0)).isEqualTo("block 0 holds bytes no write put there (sector 0 write 9, "
+                + "sector 1 write 9 to byte 488, then none, sectors 2-7 zeroes)");
     }
 
     @Test
