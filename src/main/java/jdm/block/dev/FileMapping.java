@@ -137,11 +137,16 @@ final class FileMapping implements AutoCloseable {
 
     /**
      * As {@link #read}, the other way: src's remaining bytes to file position pos, copied by the kernel (see the
-     * class comment) when src is a direct buffer.
+     * class comment) when src is a direct buffer. The mapping is closed only after the device's I/O drained (the
+     * last table holding the file was released after a suspend), so no write races the close; one after it is
+     * refused here and fails on the closed channel.
      */
     boolean write(ByteBuffer src, long pos) {
         int len = src.remaining();
         if (!writable || PROCESS_VM_WRITEV == null || !src.isDirect() || len > MAX_COPY || !isResident(pos, len)) {
+            return false;
+        }
+        if (!map.scope().isAlive()) { // raw addresses pass no liveness check: never write where the file was mapped
             return false;
         }
         long[] iov = {MemorySegment.ofBuffer(src).address(), len, map.address() + pos, len};
