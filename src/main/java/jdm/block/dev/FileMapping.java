@@ -236,6 +236,11 @@ final class FileMapping implements AutoCloseable {
         return bits;
     }
 
+    /** Whether writes may go by copy here (the kernel's copy is allowed); else only reads do. */
+    static boolean writesByCopy() {
+        return PROCESS_VM_WRITEV != null;
+    }
+
     /** Requests served by copy so far. */
     long copies() {
         return copies.sum();

@@ -76,7 +76,10 @@ class KilledMidWriteTest {
                     System.getProperty("java.class.path"), KilledMidWriteTest.class.getName(), file.toString())
                     .redirectErrorStream(true).start();
             String line = new BufferedReader(new InputStreamReader(p.getInputStream())).readLine();
-            assertThat(line).as("the child wrote through the mapping").startsWith("copies ").isNotEqualTo("copies 0");
+            assertThat(line).startsWith("copies ");
+            if (FileMapping.writesByCopy()) { // else (a seccomp filter refused the call) it checks pwrite alone
+                assertThat(line).as("the child wrote through the mapping").isNotEqualTo("copies 0");
+            }
             Thread.sleep(rnd.nextInt(40));
             p.destroyForcibly(); // SIGKILL
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
