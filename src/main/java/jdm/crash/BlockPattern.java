@@ -89,14 +89,17 @@ public final class BlockPattern {
         for (int c = 0; c < seqs.size(); c++) {
             int m = Arrays.mismatch(data, offset + at, offset + at + 512, bytes.get(c), at, at + 512);
             if (m < 0) {
-                return seqs.get(c) == 0 ? "zeroes" : "write " + seqs.get(c);
+                return named(seqs.get(c));
             }
             if (m > bestLen) {
                 best = c;
                 bestLen = m;
             }
         }
-        return bestLen == 0 ? "no write" : (seqs.get(best) == 0 ? "zeroes" : "write " + seqs.get(best)) + " to byte "
-                + bestLen + ", then none";
+        return bestLen == 0 ? "no write" : named(seqs.get(best)) + " to byte " + bestLen + ", then none";
+    }
+
+    private static String named(long seq) {
+        return seq == 0 ? "zeroes" : "write " + seq;
     }
 }

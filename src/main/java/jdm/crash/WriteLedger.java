@@ -12,7 +12,6 @@ import java.util.Set;
  * larger sequence number is a later write. Thread-safe.
  */
 public final class WriteLedger {
-    private static final String NO_WRITE = " holds bytes no write put there";
     private final List<Set<Long>> written = new ArrayList<>();
     private final long[] durable;
     private final long[] acknowledged;
@@ -77,9 +76,9 @@ public final class WriteLedger {
      * Allowed: the durable write or any later write to that block; zeroes only while nothing was durable.
      */
     public String check(int block, byte[] data, int offset) {
-        String problem = check(block, BlockPattern.decode(block, data, offset));
-        return problem != null && problem.endsWith(NO_WRITE) ? problem + " (" + pieces(block, data, offset) + ")"
-                : problem;
+        long seq = BlockPattern.decode(block, data, offset);
+        String problem = check(block, seq);
+        return seq < 0 ? problem + " (" + pieces(block, data, offset) + ")" : problem;
     }
 
     private synchronized String pieces(int block, byte[] data, int offset) {
@@ -90,7 +89,7 @@ public final class WriteLedger {
     public synchronized String check(int block, long seq) {
         long need = durable[block];
         if (seq < 0) {
-            return "block " + block + NO_WRITE;
+            return "block " + block + " holds bytes no write put there";
         }
         if (seq > 0 && !written.get(block).contains(seq)) {
             return "block " + block + " holds write " + seq + ", which was never sent to it";
